@@ -1,0 +1,59 @@
+# Multi-stage image for adam-optimizer-service.
+#   docker build -t adam-optimizer-service .
+#   docker run -p 8080:8080 -e JAVA_OPTS="-Xss512k -Dspring.profiles.active=prod" adam-optimizer-service
+# Tests are not run here (CI runs them); this only compiles and packages.
+
+# ---------------------------------------------------------------- build stage
+FROM eclipse-temurin:17-jdk AS build
+WORKDIR /workspace
+
+# Wrapper + POM first: this layer, with the Maven distribution and the
+# dependencies in ~/.m2, is only rebuilt when the POM or wrapper changes,
+# not on every source edit.
+COPY mvnw pom.xml ./
+COPY .mvn/ .mvn/
+# chmod: the exec bit is lost on some checkouts (e.g. Windows).
+RUN chmod +x mvnw && ./mvnw -B -q dependency:go-offline
+
+# go-offline does not catch every plugin dependency, so package may still
+# fetch a few artifacts; -DskipTests still compiles the tests.
+COPY src/ src/
+RUN ./mvnw -B -ntp -DskipTests package \
+ && cp target/adam-optimizer-service-*.jar application.jar \
+ && java -Djarmode=tools -jar application.jar extract --layers --launcher --destination extracted
+
+# -------------------------------------------------------------- runtime stage
+FROM eclipse-temurin:17-jre
+
+# Fixed non-root uid/gid, so runAsNonRoot / volume permissions can rely on it.
+RUN groupadd --system --gid 10001 app \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /app --no-create-home --shell /usr/sbin/nologin app
+
+WORKDIR /app
+
+# Layers from least to most often changed, so a code-only change ships
+# only the small application layer. Files stay root-owned: the app cannot
+# modify its own code.
+COPY --from=build /workspace/extracted/dependencies/ ./
+COPY --from=build /workspace/extracted/spring-boot-loader/ ./
+COPY --from=build /workspace/extracted/snapshot-dependencies/ ./
+COPY --from=build /workspace/extracted/application/ ./
+
+USER 10001:10001
+EXPOSE 8080
+
+# Extra JVM flags, split on whitespace (no quoting inside). They come after
+# the defaults below, so e.g. JAVA_OPTS=-XX:MaxRAMPercentage=50 overrides them.
+ENV JAVA_OPTS=""
+
+# start-period gives the JVM time to start before failures count.
+# ${SERVER_PORT:-8080}: still right if the port is moved with SERVER_PORT.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD curl -fsS -o /dev/null "http://localhost:${SERVER_PORT:-8080}/actuator/health" || exit 1
+
+# sh -c only to expand JAVA_OPTS; exec makes java PID 1 so it gets SIGTERM
+# from `docker stop` (graceful shutdown). "$@" passes `docker run` args on to
+# the application (e.g. --server.port=9090); "app" fills $0.
+# Heap is sized from the container memory limit; exit on OOM so the
+# orchestrator restarts the container instead of leaving a broken JVM.
+ENTRYPOINT ["sh", "-c", "exec java -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError $JAVA_OPTS org.springframework.boot.loader.launch.JarLauncher \"$@\"", "app"]

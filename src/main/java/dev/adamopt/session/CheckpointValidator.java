@@ -1,0 +1,77 @@
+package dev.adamopt.session;
+
+import java.util.Map;
+
+import dev.adamopt.session.SessionException.Reason;
+import dev.adamopt.tensor.Tensor;
+
+/** Checks that a checkpoint is self-consistent before a session is built from it. */
+final class CheckpointValidator {
+
+	private CheckpointValidator() {
+	}
+
+	static void check(Checkpoint checkpoint) {
+		if (checkpoint.step() < 0) {
+			throw invalid("step must be >= 0, got " + checkpoint.step());
+		}
+		boolean amsgrad = checkpoint.hyperparameters().amsgrad();
+		for (Map.Entry<String, TensorCheckpoint> entry : checkpoint.tensors().entrySet()) {
+			String name = entry.getKey();
+			TensorCheckpoint tensor = entry.getValue();
+			OptimizerSession.checkName(name);
+			String where = "tensors." + name;
+			if (tensor.step() < 0 || tensor.step() > checkpoint.step()) {
+				throw invalid(where + ".step must be between 0 and the session's step " + checkpoint.step() + ", got "
+						+ tensor.step());
+			}
+			Tensor first = require(tensor.firstMoment(), where + ".firstMoment");
+			int[] shape = first.shape();
+			requireShape(require(tensor.secondMoment(), where + ".secondMoment"), shape, where + ".secondMoment");
+			requireNonNegative(tensor.secondMoment(), where + ".secondMoment");
+			if (amsgrad) {
+				Tensor max = require(tensor.maxSecondMoment(), where + ".maxSecondMoment (amsgrad is on)");
+				requireShape(max, shape, where + ".maxSecondMoment");
+				requireNonNegative(max, where + ".maxSecondMoment");
+			}
+			else if (tensor.maxSecondMoment() != null) {
+				throw invalid(where + ".maxSecondMoment is given but amsgrad is off: leave it out or turn amsgrad on");
+			}
+			if (checkpoint.holdsParameters()) {
+				requireShape(require(tensor.parameter(), where + ".parameter (holdsParameters is true)"), shape,
+						where + ".parameter");
+			}
+			else if (tensor.parameter() != null) {
+				throw invalid(where + ".parameter is given but holdsParameters is false");
+			}
+		}
+	}
+
+	private static Tensor require(Tensor tensor, String what) {
+		if (tensor == null) {
+			throw invalid(what + " is required");
+		}
+		return tensor;
+	}
+
+	private static void requireShape(Tensor tensor, int[] shape, String what) {
+		if (!tensor.hasShape(shape)) {
+			throw invalid(what + " has shape " + java.util.Arrays.toString(tensor.shape()) + ", firstMoment has "
+					+ java.util.Arrays.toString(shape));
+		}
+	}
+
+	private static void requireNonNegative(Tensor tensor, String what) {
+		for (int i = 0; i < tensor.size(); i++) {
+			if (!(tensor.get(i) >= 0)) {
+				throw invalid(what + " must be >= 0 everywhere (it is a mean of squares), got " + tensor.get(i)
+						+ " at flat index " + i);
+			}
+		}
+	}
+
+	private static SessionException invalid(String message) {
+		return new SessionException(Reason.INVALID_CHECKPOINT, message);
+	}
+
+}

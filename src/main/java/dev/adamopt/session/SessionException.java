@@ -1,0 +1,39 @@
+package dev.adamopt.session;
+
+/**
+ * A request the session cannot carry out; nothing was changed. The {@link Reason} tells the web layer which problem
+ * type to answer with, the message tells the caller what to fix.
+ */
+public final class SessionException extends RuntimeException {
+
+	public enum Reason {
+
+		/** No session has this id (never had, deleted or expired). */
+		SESSION_NOT_FOUND,
+
+		/** A hyperparameter, precision or other setting is out of range or unknown. */
+		INVALID_SETTING,
+
+		/** Tensors that do not fit the session: unknown or missing names, other shapes, values float32 cannot hold. */
+		TENSOR_MISMATCH,
+
+		/** A setting that cannot change once the session exists (algorithm, amsgrad). */
+		IMMUTABLE_SETTING,
+
+		/** A checkpoint that is not self-consistent. */
+		INVALID_CHECKPOINT
+
+	}
+
+	private final Reason reason;
+
+	public SessionException(Reason reason, String message) {
+		super(message, null, false, false);
+		this.reason = reason;
+	}
+
+	public Reason reason() {
+		return this.reason;
+	}
+
+}

@@ -1,0 +1,18 @@
+package dev.adamopt.session;
+
+import java.time.Instant;
+import java.util.List;
+
+import dev.adamopt.kernel.Hyperparameters;
+import dev.adamopt.kernel.Precision;
+
+/** A consistent view of a session, taken under its lock. */
+public record SessionSnapshot(String id, long step, Hyperparameters hyperparameters, Precision precision,
+		boolean holdsParameters, List<TensorSummary> tensors, Instant createdAt, Instant lastUsedAt) {
+
+	/** A tensor's name, shape and own step count. */
+	public record TensorSummary(String name, int[] shape, long step) {
+
+	}
+
+}

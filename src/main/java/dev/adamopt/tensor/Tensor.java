@@ -1,0 +1,110 @@
+package dev.adamopt.tensor;
+
+import java.util.Arrays;
+
+/**
+ * A dense row-major tensor as it travels on the wire: a shape and one flat primitive array, float64 or float32. The
+ * arrays are shared, not copied: whoever builds a tensor hands over its array.
+ */
+public final class Tensor {
+
+	/** More dimensions than any real model uses (torch allows 64); also bounds what a request may make us track. */
+	public static final int MAX_RANK = 32;
+
+	private final int[] shape;
+
+	private final double[] float64;
+
+	private final float[] float32;
+
+	private Tensor(int[] shape, double[] float64, float[] float32) {
+		this.shape = shape;
+		this.float64 = float64;
+		this.float32 = float32;
+		long length = checkShape(shape);
+		int actual = (float64 != null) ? float64.length : float32.length;
+		if (length != actual) {
+			throw new IllegalArgumentException(
+					"shape " + Arrays.toString(shape) + " holds " + length + " elements, data has " + actual);
+		}
+	}
+
+	public static Tensor ofFloat64(int[] shape, double[] data) {
+		return new Tensor(shape.clone(), requireData(data), null);
+	}
+
+	public static Tensor ofFloat32(int[] shape, float[] data) {
+		return new Tensor(shape.clone(), null, requireData(data));
+	}
+
+	/** The number of elements a shape holds; throws if a dimension is negative, the rank too high or the count too large. */
+	public static long checkShape(int[] shape) {
+		if (shape.length > MAX_RANK) {
+			throw new IllegalArgumentException("a tensor may have at most " + MAX_RANK + " dimensions, got " + shape.length);
+		}
+		long length = 1;
+		for (int dim : shape) {
+			if (dim < 0) {
+				throw new IllegalArgumentException("dimensions must be >= 0, got " + Arrays.toString(shape));
+			}
+			length *= dim;
+			if (length > Integer.MAX_VALUE - 8) {
+				throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds more than "
+						+ (Integer.MAX_VALUE - 8) + " elements");
+			}
+		}
+		return length;
+	}
+
+	private static <T> T requireData(T data) {
+		if (data == null) {
+			throw new IllegalArgumentException("data must not be null");
+		}
+		return data;
+	}
+
+	public int[] shape() {
+		return this.shape.clone();
+	}
+
+	public int rank() {
+		return this.shape.length;
+	}
+
+	public int dimension(int axis) {
+		return this.shape[axis];
+	}
+
+	public boolean hasShape(int[] other) {
+		return Arrays.equals(this.shape, other);
+	}
+
+	public int size() {
+		return (this.float64 != null) ? this.float64.length : this.float32.length;
+	}
+
+	public boolean isFloat32() {
+		return this.float32 != null;
+	}
+
+	/** The float64 data, shared; {@code null} for a float32 tensor. */
+	public double[] float64() {
+		return this.float64;
+	}
+
+	/** The float32 data, shared; {@code null} for a float64 tensor. */
+	public float[] float32() {
+		return this.float32;
+	}
+
+	/** Element {@code i} of the flat data, widened to double. */
+	public double get(int i) {
+		return (this.float64 != null) ? this.float64[i] : this.float32[i];
+	}
+
+	@Override
+	public String toString() {
+		return "Tensor" + Arrays.toString(this.shape) + (isFloat32() ? " float32" : " float64");
+	}
+
+}

@@ -1,0 +1,123 @@
+package dev.adamopt.tensor;
+
+import java.util.Arrays;
+
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.databind.DeserializationContext;
+import tools.jackson.databind.ValueDeserializer;
+
+/**
+ * Reads a tensor as numpy's {@code tolist()} writes it (nested arrays of numbers, a bare number for 0-d) straight from
+ * the token stream into one flat {@code double[]} and a shape: no tree, no boxed numbers. Rectangularity is checked as
+ * the arrays close, so a ragged tensor fails at the first offending array.
+ */
+final class TensorJsonDeserializer extends ValueDeserializer<Tensor> {
+
+	private static final int[] SCALAR = {};
+
+	@Override
+	public Tensor deserialize(JsonParser parser, DeserializationContext context) {
+		JsonToken token = parser.currentToken();
+		if (token == JsonToken.VALUE_NUMBER_FLOAT || token == JsonToken.VALUE_NUMBER_INT) {
+			return Tensor.ofFloat64(SCALAR, new double[] { finite(parser, context) });
+		}
+		if (token != JsonToken.START_ARRAY) {
+			return fail(context, "a tensor must be a number or nested arrays of numbers, got " + describe(token));
+		}
+		int[] shape = new int[Tensor.MAX_RANK + 1]; // shape[d] for depth d = 1..rank, -1 while unknown
+		Arrays.fill(shape, -1);
+		int[] count = new int[Tensor.MAX_RANK + 1];
+		int leafDepth = -1; // the depth at which numbers sit, once the first number is seen
+		int depth = 1;
+		double[] data = new double[16];
+		int size = 0;
+		while (depth > 0) {
+			token = parser.nextToken();
+			if (token == JsonToken.VALUE_NUMBER_FLOAT || token == JsonToken.VALUE_NUMBER_INT) {
+				if (leafDepth != depth) {
+					if (leafDepth != -1 || (depth < Tensor.MAX_RANK && shape[depth + 1] != -1)) {
+						return fail(context, "ragged tensor: a number stands where other elements are arrays");
+					}
+					leafDepth = depth;
+				}
+				if (size == data.length) {
+					data = Arrays.copyOf(data, grow(context, size));
+				}
+				data[size++] = finite(parser, context);
+				count[depth]++;
+			}
+			else if (token == JsonToken.START_ARRAY) {
+				if (leafDepth != -1 && depth >= leafDepth) {
+					return fail(context, "ragged tensor: an array stands where other elements are numbers");
+				}
+				if (depth == Tensor.MAX_RANK) {
+					return fail(context, "a tensor may have at most " + Tensor.MAX_RANK + " dimensions");
+				}
+				count[depth]++;
+				depth++;
+				count[depth] = 0;
+			}
+			else if (token == JsonToken.END_ARRAY) {
+				int n = count[depth];
+				if (shape[depth] == -1) {
+					shape[depth] = n;
+				}
+				else if (shape[depth] != n) {
+					return fail(context, "ragged tensor: an array at depth " + depth + " has " + n
+							+ " elements where the first one had " + shape[depth]);
+				}
+				depth--;
+			}
+			else {
+				return fail(context, "a tensor holds only numbers and arrays, got " + describe(token));
+			}
+		}
+		int rank = 0;
+		while (rank < Tensor.MAX_RANK && shape[rank + 1] != -1) {
+			rank++;
+		}
+		int[] dims = Arrays.copyOfRange(shape, 1, rank + 1);
+		return Tensor.ofFloat64(dims, (size == data.length) ? data : Arrays.copyOf(data, size));
+	}
+
+	private static double finite(JsonParser parser, DeserializationContext context) {
+		double value = parser.getDoubleValue();
+		if (!Double.isFinite(value)) {
+			fail(context, "number " + parser.getString() + " overflows float64");
+		}
+		return value;
+	}
+
+	private static int grow(DeserializationContext context, int size) {
+		if (size >= Integer.MAX_VALUE - 8 - size / 2) {
+			fail(context, "a tensor may hold at most " + (Integer.MAX_VALUE - 8) + " elements");
+		}
+		return size + Math.max(size / 2, 16);
+	}
+
+	private static String describe(JsonToken token) {
+		return switch (token) {
+			case VALUE_STRING -> "a string";
+			case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+			case VALUE_NULL -> "null";
+			case START_OBJECT -> "an object";
+			default -> String.valueOf(token);
+		};
+	}
+
+	private static <T> T fail(DeserializationContext context, String message) {
+		return context.reportInputMismatch(Tensor.class, message);
+	}
+
+	@Override
+	public Tensor getNullValue(DeserializationContext context) {
+		return fail(context, "a tensor must be a number or nested arrays of numbers, got null");
+	}
+
+	@Override
+	public Object getAbsentValue(DeserializationContext context) {
+		return null;
+	}
+
+}

@@ -1,0 +1,51 @@
+package dev.adamopt.web;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import dev.adamopt.session.Checkpoint;
+import dev.adamopt.session.SessionException;
+import dev.adamopt.session.SessionException.Reason;
+import dev.adamopt.session.TensorCheckpoint;
+import dev.adamopt.web.Dtos.CheckpointDocument;
+import dev.adamopt.web.Dtos.TensorStateDocument;
+
+/** Between the checkpoint's JSON document and the session's {@link Checkpoint}. */
+final class CheckpointMapper {
+
+	private CheckpointMapper() {
+	}
+
+	static CheckpointDocument toDocument(Checkpoint checkpoint) {
+		Map<String, TensorStateDocument> tensors = new LinkedHashMap<>();
+		checkpoint.tensors()
+			.forEach((name, t) -> tensors.put(name, new TensorStateDocument(t.step(), t.firstMoment(),
+					t.secondMoment(), t.maxSecondMoment(), t.parameter())));
+		return new CheckpointDocument(OptimizerSettings.of(checkpoint.hyperparameters()),
+				checkpoint.precision().wireName(), checkpoint.step(), checkpoint.holdsParameters(), tensors);
+	}
+
+	static Checkpoint fromDocument(CheckpointDocument document) {
+		if (document.step() == null) {
+			throw invalid("state.step is required");
+		}
+		if (document.tensors() == null) {
+			throw invalid("state.tensors is required ({} for a session that has not stepped)");
+		}
+		Map<String, TensorCheckpoint> tensors = new LinkedHashMap<>();
+		document.tensors().forEach((name, t) -> {
+			if (t.step() == null) {
+				throw invalid("state.tensors." + name + ".step is required");
+			}
+			tensors.put(name, new TensorCheckpoint(t.step(), t.firstMoment(), t.secondMoment(), t.maxSecondMoment(),
+					t.parameter()));
+		});
+		return new Checkpoint(OptimizerSettings.resolve(document.optimizer()), WireNames.precision(document.precision()),
+				document.step(), Boolean.TRUE.equals(document.holdsParameters()), tensors);
+	}
+
+	private static SessionException invalid(String message) {
+		return new SessionException(Reason.INVALID_CHECKPOINT, message);
+	}
+
+}

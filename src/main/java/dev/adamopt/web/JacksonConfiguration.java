@@ -1,0 +1,39 @@
+package dev.adamopt.web;
+
+import dev.adamopt.tensor.TensorJacksonModule;
+import tools.jackson.core.StreamReadFeature;
+import tools.jackson.core.StreamWriteFeature;
+import tools.jackson.databind.DeserializationFeature;
+
+import org.springframework.boot.jackson.autoconfigure.JsonMapperBuilderCustomizer;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Strict JSON: a misspelt field, a duplicate key, a null or a string where a number belongs is an error, never a
+ * silent default. Numbers are parsed and written with Jackson's fast, exact double codecs.
+ */
+@Configuration(proxyBeanMethods = false)
+class JacksonConfiguration {
+
+	@Bean
+	TensorJacksonModule tensorJacksonModule() {
+		return new TensorJacksonModule();
+	}
+
+	@Bean
+	StrictScalarsModule strictScalarsModule() {
+		return new StrictScalarsModule();
+	}
+
+	@Bean
+	JsonMapperBuilderCustomizer strictJson() {
+		return builder -> builder.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+			.enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+			.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+			.enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+			.enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
+			.enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER);
+	}
+
+}

@@ -1,0 +1,80 @@
+package dev.adamopt.web;
+
+import java.net.URI;
+
+import org.springframework.http.HttpStatus;
+
+/**
+ * The kinds of problem this API answers with (RFC 9457). Each has a stable {@code type} and a {@code title} that does
+ * not vary; the {@code detail} says what to fix.
+ */
+enum ProblemType {
+
+	MALFORMED_REQUEST(HttpStatus.BAD_REQUEST, "malformed-request", "Malformed request body"),
+
+	INVALID_TENSOR(HttpStatus.BAD_REQUEST, "invalid-tensor", "Invalid tensor"),
+
+	INVALID_SETTING(HttpStatus.BAD_REQUEST, "invalid-setting", "Invalid optimizer setting"),
+
+	INVALID_CHECKPOINT(HttpStatus.BAD_REQUEST, "invalid-checkpoint", "Invalid checkpoint"),
+
+	TENSOR_MISMATCH(HttpStatus.UNPROCESSABLE_CONTENT, "tensor-mismatch", "Tensors do not fit the session"),
+
+	IMMUTABLE_SETTING(HttpStatus.CONFLICT, "immutable-setting", "Setting cannot change"),
+
+	SESSION_NOT_FOUND(HttpStatus.NOT_FOUND, "session-not-found", "Session not found"),
+
+	RESOURCE_NOT_FOUND(HttpStatus.NOT_FOUND, "resource-not-found", "Resource not found"),
+
+	METHOD_NOT_ALLOWED(HttpStatus.METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
+
+	NOT_ACCEPTABLE(HttpStatus.NOT_ACCEPTABLE, "not-acceptable", "Not acceptable"),
+
+	UNSUPPORTED_MEDIA_TYPE(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type"),
+
+	PAYLOAD_TOO_LARGE(HttpStatus.CONTENT_TOO_LARGE, "payload-too-large", "Request body too large"),
+
+	BAD_REQUEST(HttpStatus.BAD_REQUEST, "bad-request", "Bad request"),
+
+	INTERNAL_ERROR(HttpStatus.INTERNAL_SERVER_ERROR, "internal-error", "Internal error");
+
+	/** Problem types are documented in the README under this path. */
+	static final String BASE = "/problems/";
+
+	private final HttpStatus status;
+
+	private final URI type;
+
+	private final String title;
+
+	ProblemType(HttpStatus status, String slug, String title) {
+		this.status = status;
+		this.type = URI.create(BASE + slug);
+		this.title = title;
+	}
+
+	HttpStatus status() {
+		return this.status;
+	}
+
+	URI type() {
+		return this.type;
+	}
+
+	String title() {
+		return this.title;
+	}
+
+	/** The type for a status that Spring MVC raised by itself. */
+	static ProblemType forStatus(int status) {
+		return switch (status) {
+			case 404 -> RESOURCE_NOT_FOUND;
+			case 405 -> METHOD_NOT_ALLOWED;
+			case 406 -> NOT_ACCEPTABLE;
+			case 413 -> PAYLOAD_TOO_LARGE;
+			case 415 -> UNSUPPORTED_MEDIA_TYPE;
+			default -> (status >= 500) ? INTERNAL_ERROR : BAD_REQUEST;
+		};
+	}
+
+}

@@ -1,0 +1,132 @@
+package dev.adamopt.web;
+
+import java.net.URI;
+import java.util.List;
+
+import dev.adamopt.session.SessionException;
+import dev.adamopt.session.SessionException.Reason;
+import dev.adamopt.session.SessionService;
+import dev.adamopt.session.SessionSnapshot;
+import dev.adamopt.session.StepResult;
+import dev.adamopt.web.Dtos.CheckpointDocument;
+import dev.adamopt.web.Dtos.CreateSessionRequest;
+import dev.adamopt.web.Dtos.PatchSessionRequest;
+import dev.adamopt.web.Dtos.SessionList;
+import dev.adamopt.web.Dtos.SessionResponse;
+import dev.adamopt.web.Dtos.StepRequest;
+import dev.adamopt.web.Dtos.StepResponse;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.validation.Valid;
+
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PatchMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.ResponseStatus;
+import org.springframework.web.bind.annotation.RestController;
+
+@RestController
+@RequestMapping(path = "/v1/sessions", produces = MediaType.APPLICATION_JSON_VALUE)
+@Tag(name = "Sessions", description = "Adam optimizer sessions: create one, send gradients, get updated parameters.")
+class SessionController {
+
+	private final SessionService sessions;
+
+	SessionController(SessionService sessions) {
+		this.sessions = sessions;
+	}
+
+	@PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
+	@Operation(summary = "Create a session",
+			description = "Every field is optional: {} gives torch's Adam defaults in float64. With 'parameters' the "
+					+ "session holds them and steps send gradients only; with 'state' it resumes a checkpoint.")
+	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(examples = {
+			@ExampleObject(name = "defaults", summary = "torch's Adam defaults, float64", value = "{}"),
+			@ExampleObject(name = "adamw", summary = "AdamW with a learning rate",
+					value = "{\"optimizer\": {\"algorithm\": \"adamw\", \"learningRate\": 0.01, \"weightDecay\": 0.01}}"),
+			@ExampleObject(name = "holding parameters", summary = "The service holds the parameters",
+					value = "{\"optimizer\": {\"learningRate\": 0.01}, \"parameters\": "
+							+ "{\"W1\": [[0.5, -0.2], [0.1, 0.3]], \"b1\": [[0.0], [0.0]]}}") }))
+	@ApiResponse(responseCode = "201", description = "Created; Location names the session.")
+	ResponseEntity<SessionResponse> create(@RequestBody CreateSessionRequest request) {
+		SessionSnapshot created;
+		if (request.state() != null) {
+			if (request.optimizer() != null || request.precision() != null || request.parameters() != null) {
+				throw new SessionException(Reason.INVALID_CHECKPOINT, "'state' carries its own optimizer, precision "
+						+ "and parameters: send it alone, then PATCH the optimizer if needed");
+			}
+			created = this.sessions.resume(CheckpointMapper.fromDocument(request.state()));
+		}
+		else {
+			created = this.sessions.create(OptimizerSettings.resolve(request.optimizer()),
+					WireNames.precision(request.precision()), request.parameters());
+		}
+		return ResponseEntity.created(URI.create("/v1/sessions/" + created.id())).body(SessionResponse.of(created));
+	}
+
+	@GetMapping
+	@Operation(summary = "List sessions", description = "Every live session, oldest first.")
+	SessionList list() {
+		List<SessionResponse> all = this.sessions.list().stream().map(SessionResponse::of).toList();
+		return new SessionList(all);
+	}
+
+	@GetMapping("/{id}")
+	@Operation(summary = "Get a session", description = "The session's settings, step count and tensors.")
+	SessionResponse get(@PathVariable String id) {
+		return SessionResponse.of(this.sessions.get(id));
+	}
+
+	@DeleteMapping("/{id}")
+	@ResponseStatus(HttpStatus.NO_CONTENT)
+	@Operation(summary = "Delete a session", description = "Frees its state at once.")
+	@ApiResponse(responseCode = "204", description = "Deleted.")
+	void delete(@PathVariable String id) {
+		this.sessions.delete(id);
+	}
+
+	@PatchMapping(path = "/{id}", consumes = MediaType.APPLICATION_JSON_VALUE)
+	@Operation(summary = "Change hyperparameters",
+			description = "Between steps, e.g. for a learning-rate schedule. Fields left out keep their values; "
+					+ "algorithm and amsgrad cannot change (409).")
+	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(examples = @ExampleObject(
+			name = "decay the learning rate", value = "{\"optimizer\": {\"learningRate\": 0.0005}}")))
+	SessionResponse patch(@PathVariable String id, @Valid @RequestBody PatchSessionRequest request) {
+		return SessionResponse.of(this.sessions.updateHyperparameters(id, request.optimizer()::applyTo));
+	}
+
+	@PostMapping(path = "/{id}/steps", consumes = MediaType.APPLICATION_JSON_VALUE)
+	@Operation(summary = "Take one Adam step",
+			description = "Send the gradients (and the parameters, unless the session holds them); get every "
+					+ "parameter back after the step. The first step fixes the tensors' names and shapes.")
+	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(examples = {
+			@ExampleObject(name = "parameters and gradients",
+					summary = "For a session that does not hold its parameters",
+					value = "{\"parameters\": {\"W1\": [[0.5, -0.2], [0.1, 0.3]], \"b1\": [[0.0], [0.0]]},\n"
+							+ " \"gradients\": {\"dW1\": [[0.01, -0.03], [0.02, 0.0]], \"db1\": [[0.1], [-0.1]]}}"),
+			@ExampleObject(name = "gradients only", summary = "For a session created with the example's parameters",
+					value = "{\"gradients\": {\"dW1\": [[0.01, -0.03], [0.02, 0.0]], \"db1\": [[0.1], [-0.1]]}}") }))
+	StepResponse step(@PathVariable String id, @Valid @RequestBody StepRequest request) {
+		StepResult result = this.sessions.step(id, request.parameters(), request.gradients());
+		return new StepResponse(result.step(), result.parameters());
+	}
+
+	@GetMapping("/{id}/state")
+	@Operation(summary = "Get a checkpoint",
+			description = "Everything needed to resume: POST it as 'state' to /v1/sessions for a session that "
+					+ "continues bit for bit.")
+	CheckpointDocument state(@PathVariable String id) {
+		return CheckpointMapper.toDocument(this.sessions.checkpoint(id));
+	}
+
+}

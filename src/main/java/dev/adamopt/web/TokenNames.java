@@ -1,0 +1,25 @@
+package dev.adamopt.web;
+
+import tools.jackson.core.JsonToken;
+
+final class TokenNames {
+
+	private TokenNames() {
+	}
+
+	static String describe(JsonToken token) {
+		if (token == null) {
+			return "nothing";
+		}
+		return switch (token) {
+			case VALUE_STRING -> "a string";
+			case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+			case VALUE_NULL -> "null";
+			case START_OBJECT -> "an object";
+			case START_ARRAY -> "an array";
+			case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number";
+			default -> String.valueOf(token);
+		};
+	}
+
+}
