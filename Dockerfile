@@ -26,8 +26,8 @@ RUN ./mvnw -B -ntp -DskipTests package \
 FROM eclipse-temurin:17-jre
 
 # Fixed non-root uid/gid, so runAsNonRoot / volume permissions can rely on it.
-RUN groupadd --system --gid 10001 app \
- && useradd --system --uid 10001 --gid 10001 --home-dir /app --no-create-home --shell /usr/sbin/nologin app
+RUN groupadd --gid 10001 app \
+ && useradd --uid 10001 --gid 10001 --home-dir /app --no-create-home --shell /usr/sbin/nologin app
 
 WORKDIR /app
 
