@@ -71,26 +71,25 @@ public final class OptimizerSession {
 		}
 	}
 
-	/** Makes the session hold these parameters; fixes the tensors if no step has yet. */
+	/**
+	 * Makes the session hold these parameters, keeping the moments; fixes the tensors if nothing has yet, else they
+	 * must be exactly the session's tensors in their shapes.
+	 */
 	void holdParameters(Map<String, Tensor> parameters, Instant now) {
 		this.lock.lock();
 		try {
-			if (this.tensors.isEmpty()) {
-				Map<String, TensorState> created = createTensors(parameters, "parameters");
-				created.forEach((name, state) -> state.holdParameter(parameters.get(name)));
-				this.tensors.putAll(created);
-			}
-			else {
+			Map<String, TensorState> states = this.tensors.isEmpty() ? createTensors(parameters, "parameters")
+					: this.tensors;
+			if (states == this.tensors) {
 				checkCovers(parameters, "parameters");
-				// convert all first (may fail), then swap in
-				Map<String, TensorState> states = this.tensors;
-				for (Map.Entry<String, Tensor> entry : parameters.entrySet()) {
-					if (this.precision == Precision.FLOAT32) {
-						TensorState.Float32.toFloat32(entry.getValue(), "parameter", entry.getKey());
-					}
-				}
-				parameters.forEach((name, tensor) -> states.get(name).holdParameter(tensor));
 			}
+			List<Runnable> holds = new ArrayList<>(states.size());
+			states.forEach((name, state) -> holds.add(state.prepareHold(parameters.get(name))));
+			// nothing below can fail
+			if (states != this.tensors) {
+				this.tensors.putAll(states);
+			}
+			holds.forEach(Runnable::run);
 			this.holdsParameters = true;
 			this.lastUsedAt = now;
 		}
@@ -190,10 +189,13 @@ public final class OptimizerSession {
 	Map<String, Tensor> heldParameters() {
 		this.lock.lock();
 		try {
-			Map<String, Tensor> result = new LinkedHashMap<>();
-			if (this.holdsParameters) {
-				this.tensors.forEach((name, state) -> result.put(name, state.heldParameter()));
+			if (!this.holdsParameters) {
+				throw new SessionException(Reason.PARAMETERS_NOT_HELD, "this session does not hold its parameters: "
+						+ "the client sends them with each step (PUT them to /v1/sessions/" + this.id
+						+ "/parameters to let the session hold them)");
 			}
+			Map<String, Tensor> result = new LinkedHashMap<>();
+			this.tensors.forEach((name, state) -> result.put(name, state.heldParameter()));
 			return result;
 		}
 		finally {

@@ -21,7 +21,10 @@ public final class SessionException extends RuntimeException {
 		IMMUTABLE_SETTING,
 
 		/** A checkpoint that is not self-consistent. */
-		INVALID_CHECKPOINT
+		INVALID_CHECKPOINT,
+
+		/** The parameters were asked for, but the session does not hold them. */
+		PARAMETERS_NOT_HELD
 
 	}
 

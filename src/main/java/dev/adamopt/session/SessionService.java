@@ -79,6 +79,18 @@ public class SessionService {
 		return find(id).step(parameters, gradients, this.clock.instant());
 	}
 
+	/** Makes the session hold these parameters (moments kept); the first ones fix the tensors. */
+	public SessionSnapshot holdParameters(String id, Map<String, Tensor> parameters) {
+		OptimizerSession session = find(id);
+		session.holdParameters(parameters, this.clock.instant());
+		return session.snapshot();
+	}
+
+	/** The parameters the session holds. */
+	public Map<String, Tensor> parameters(String id) {
+		return find(id).heldParameters();
+	}
+
 	public Checkpoint checkpoint(String id) {
 		return find(id).checkpoint();
 	}

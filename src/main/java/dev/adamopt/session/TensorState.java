@@ -52,8 +52,8 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 	 */
 	abstract Update prepare(Tensor parameter, Tensor gradient, boolean amsgrad);
 
-	/** Makes the session hold this parameter (moments kept). */
-	abstract void holdParameter(Tensor parameter);
+	/** Checks and converts a parameter to hold; running the result makes the session hold it (moments kept). */
+	abstract Runnable prepareHold(Tensor parameter);
 
 	/** A copy of the held parameter. */
 	abstract Tensor heldParameter();
@@ -116,14 +116,28 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 
 				@Override
 				public Tensor parameter() {
-					return Tensor.ofFloat64(shape, (parameter != null) ? p : p.clone());
+					if (parameter == null) {
+						return Tensor.ofFloat64(shape, p.clone());
+					}
+					// answered in the dtype it was sent: float32 in, float32 out
+					return parameter.isFloat32() ? Tensor.ofFloat32(shape, narrow(p)) : Tensor.ofFloat64(shape, p);
 				}
 			};
 		}
 
 		@Override
-		void holdParameter(Tensor parameter) {
-			this.parameter = toFloat64(parameter).clone();
+		Runnable prepareHold(Tensor parameter) {
+			double[] p = toFloat64(parameter);
+			double[] held = (p == parameter.float64()) ? p.clone() : p;
+			return () -> this.parameter = held;
+		}
+
+		private static float[] narrow(double[] source) {
+			float[] target = new float[source.length];
+			for (int i = 0; i < source.length; i++) {
+				target[i] = (float) source[i];
+			}
+			return target;
 		}
 
 		@Override
@@ -216,15 +230,28 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 
 				@Override
 				public Tensor parameter() {
-					return Tensor.ofFloat32(shape, (parameter != null) ? p : p.clone());
+					if (parameter == null) {
+						return Tensor.ofFloat32(shape, p.clone());
+					}
+					// answered in the dtype it was sent: float64 in, float64 out (the float32 value, widened)
+					return parameter.isFloat32() ? Tensor.ofFloat32(shape, p) : Tensor.ofFloat64(shape, widen(p));
 				}
 			};
 		}
 
 		@Override
-		void holdParameter(Tensor parameter) {
+		Runnable prepareHold(Tensor parameter) {
 			float[] p = toFloat32(parameter, "parameter", this.name);
-			this.parameter = (p == parameter.float32()) ? p.clone() : p;
+			float[] held = (p == parameter.float32()) ? p.clone() : p;
+			return () -> this.parameter = held;
+		}
+
+		private static double[] widen(float[] source) {
+			double[] target = new double[source.length];
+			for (int i = 0; i < source.length; i++) {
+				target[i] = source[i];
+			}
+			return target;
 		}
 
 		@Override

@@ -4,7 +4,9 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonValue;
 import dev.adamopt.session.SessionSnapshot;
 import dev.adamopt.tensor.Tensor;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -80,6 +82,21 @@ final class Dtos {
 	record StepResponse(@Schema(description = "The session's step count after this step.", example = "1") long step,
 			@Schema(description = "Every tensor's parameter after the step, in the shape it was sent.")
 			Map<String, Tensor> parameters) {
+	}
+
+	@Schema(description = "Parameters by tensor name: {name: tensor}.")
+	record ParameterSet(Map<String, Tensor> tensors) {
+
+		@JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+		static ParameterSet of(Map<String, Tensor> tensors) {
+			return new ParameterSet(tensors);
+		}
+
+		@JsonValue
+		@Override
+		public Map<String, Tensor> tensors() {
+			return this.tensors;
+		}
 	}
 
 	@Schema(description = "A checkpoint: everything needed to resume a session bit for bit.")

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 import dev.adamopt.session.SessionException;
+import dev.adamopt.tensor.SafetensorsException;
 import dev.adamopt.tensor.Tensor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +47,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 			case TENSOR_MISMATCH -> ProblemType.TENSOR_MISMATCH;
 			case IMMUTABLE_SETTING -> ProblemType.IMMUTABLE_SETTING;
 			case INVALID_CHECKPOINT -> ProblemType.INVALID_CHECKPOINT;
+			case PARAMETERS_NOT_HELD -> ProblemType.PARAMETERS_NOT_HELD;
 		};
 		return problem(type, ex.getMessage());
 	}
@@ -60,6 +62,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 	protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException ex,
 			HttpHeaders headers, HttpStatusCode status, WebRequest request) {
 		Throwable cause = ex.getCause();
+		if (cause instanceof SafetensorsException invalid) {
+			return problem(ProblemType.INVALID_SAFETENSORS, invalid.getMessage());
+		}
 		if (cause instanceof MismatchedInputException mismatch && mismatch.getTargetType() == Tensor.class) {
 			return problem(ProblemType.INVALID_TENSOR, at(mismatch) + mismatch.getOriginalMessage());
 		}

@@ -14,6 +14,10 @@ enum ProblemType {
 
 	INVALID_TENSOR(HttpStatus.BAD_REQUEST, "invalid-tensor", "Invalid tensor"),
 
+	INVALID_SAFETENSORS(HttpStatus.BAD_REQUEST, "invalid-safetensors", "Invalid safetensors file"),
+
+	PARAMETERS_NOT_HELD(HttpStatus.CONFLICT, "parameters-not-held", "Session does not hold parameters"),
+
 	INVALID_SETTING(HttpStatus.BAD_REQUEST, "invalid-setting", "Invalid optimizer setting"),
 
 	INVALID_CHECKPOINT(HttpStatus.BAD_REQUEST, "invalid-checkpoint", "Invalid checkpoint"),

@@ -10,6 +10,7 @@ import dev.adamopt.session.SessionSnapshot;
 import dev.adamopt.session.StepResult;
 import dev.adamopt.web.Dtos.CheckpointDocument;
 import dev.adamopt.web.Dtos.CreateSessionRequest;
+import dev.adamopt.web.Dtos.ParameterSet;
 import dev.adamopt.web.Dtos.PatchSessionRequest;
 import dev.adamopt.web.Dtos.SessionList;
 import dev.adamopt.web.Dtos.SessionResponse;
@@ -18,6 +19,7 @@ import dev.adamopt.web.Dtos.StepResponse;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.ExampleObject;
+import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
@@ -30,6 +32,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PatchMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.ResponseStatus;
@@ -46,17 +49,22 @@ class SessionController {
 		this.sessions = sessions;
 	}
 
-	@PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
+	@PostMapping(consumes = { MediaType.APPLICATION_JSON_VALUE, MediaType.APPLICATION_OCTET_STREAM_VALUE })
 	@Operation(summary = "Create a session",
 			description = "Every field is optional: {} gives torch's Adam defaults in float64. With 'parameters' the "
-					+ "session holds them and steps send gradients only; with 'state' it resumes a checkpoint.")
-	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(examples = {
+					+ "session holds them and steps send gradients only; with 'state' it resumes a checkpoint. "
+					+ "A safetensors body (application/octet-stream) is a checkpoint from GET .../state to resume.")
+	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = { @Content(
+			mediaType = MediaType.APPLICATION_JSON_VALUE,
+			schema = @Schema(implementation = CreateSessionRequest.class), examples = {
 			@ExampleObject(name = "defaults", summary = "torch's Adam defaults, float64", value = "{}"),
 			@ExampleObject(name = "adamw", summary = "AdamW with a learning rate",
 					value = "{\"optimizer\": {\"algorithm\": \"adamw\", \"learningRate\": 0.01, \"weightDecay\": 0.01}}"),
 			@ExampleObject(name = "holding parameters", summary = "The service holds the parameters",
 					value = "{\"optimizer\": {\"learningRate\": 0.01}, \"parameters\": "
-							+ "{\"W1\": [[0.5, -0.2], [0.1, 0.3]], \"b1\": [[0.0], [0.0]]}}") }))
+							+ "{\"W1\": [[0.5, -0.2], [0.1, 0.3]], \"b1\": [[0.0], [0.0]]}}") }),
+			@Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE, schema = @Schema(type = "string",
+					format = "binary", description = "A safetensors checkpoint from GET /v1/sessions/{id}/state")) })
 	@ApiResponse(responseCode = "201", description = "Created; Location names the session.")
 	ResponseEntity<SessionResponse> create(@RequestBody CreateSessionRequest request) {
 		SessionSnapshot created;
@@ -105,28 +113,79 @@ class SessionController {
 		return SessionResponse.of(this.sessions.updateHyperparameters(id, request.optimizer()::applyTo));
 	}
 
-	@PostMapping(path = "/{id}/steps", consumes = MediaType.APPLICATION_JSON_VALUE)
+	@PostMapping(path = "/{id}/steps", consumes = { MediaType.APPLICATION_JSON_VALUE, MediaType.APPLICATION_OCTET_STREAM_VALUE },
+			produces = { MediaType.APPLICATION_JSON_VALUE, MediaType.APPLICATION_OCTET_STREAM_VALUE })
 	@Operation(summary = "Take one Adam step",
 			description = "Send the gradients (and the parameters, unless the session holds them); get every "
-					+ "parameter back after the step. The first step fixes the tensors' names and shapes.")
-	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(examples = {
+					+ "parameter back after the step. The first step fixes the tensors' names and shapes. "
+					+ "In safetensors (application/octet-stream, by Content-Type and Accept independently) a parameter "
+					+ "goes under its name and its gradient under name + '.grad' (F64, F32; F16 and BF16 for "
+					+ "gradients); the answer holds each parameter in the dtype it was sent, the step in __metadata__.")
+	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = { @Content(
+			mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = StepRequest.class),
+			examples = {
 			@ExampleObject(name = "parameters and gradients",
 					summary = "For a session that does not hold its parameters",
 					value = "{\"parameters\": {\"W1\": [[0.5, -0.2], [0.1, 0.3]], \"b1\": [[0.0], [0.0]]},\n"
 							+ " \"gradients\": {\"dW1\": [[0.01, -0.03], [0.02, 0.0]], \"db1\": [[0.1], [-0.1]]}}"),
 			@ExampleObject(name = "gradients only", summary = "For a session created with the example's parameters",
-					value = "{\"gradients\": {\"dW1\": [[0.01, -0.03], [0.02, 0.0]], \"db1\": [[0.1], [-0.1]]}}") }))
+					value = "{\"gradients\": {\"dW1\": [[0.01, -0.03], [0.02, 0.0]], \"db1\": [[0.1], [-0.1]]}}") }),
+			@Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE, schema = @Schema(type = "string",
+					format = "binary", description = "safetensors: W1, W1.grad, b1, b1.grad, ...")) })
+	@ApiResponse(responseCode = "200", description = "Every parameter after the step.", content = {
+			@Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = StepResponse.class)),
+			@Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE, schema = @Schema(type = "string",
+					format = "binary", description = "safetensors: each parameter under its name; step in __metadata__")) })
 	StepResponse step(@PathVariable String id, @Valid @RequestBody StepRequest request) {
 		StepResult result = this.sessions.step(id, request.parameters(), request.gradients());
 		return new StepResponse(result.step(), result.parameters());
 	}
 
-	@GetMapping("/{id}/state")
+	@GetMapping(path = "/{id}/state",
+			produces = { MediaType.APPLICATION_JSON_VALUE, MediaType.APPLICATION_OCTET_STREAM_VALUE })
 	@Operation(summary = "Get a checkpoint",
-			description = "Everything needed to resume: POST it as 'state' to /v1/sessions for a session that "
-					+ "continues bit for bit.")
+			description = "Everything needed to resume: POST it as 'state' to /v1/sessions (or POST the safetensors "
+					+ "form as the body) for a session that continues bit for bit. In safetensors the tensors are "
+					+ "name.firstMoment, name.secondMoment, name.maxSecondMoment, name.parameter and the rest "
+					+ "(optimizer, precision, steps) is in __metadata__.")
+	@ApiResponse(responseCode = "200", description = "The checkpoint.", content = {
+			@Content(mediaType = MediaType.APPLICATION_JSON_VALUE,
+					schema = @Schema(implementation = CheckpointDocument.class)),
+			@Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
+					schema = @Schema(type = "string", format = "binary")) })
 	CheckpointDocument state(@PathVariable String id) {
 		return CheckpointMapper.toDocument(this.sessions.checkpoint(id));
+	}
+
+	@GetMapping(path = "/{id}/parameters",
+			produces = { MediaType.APPLICATION_JSON_VALUE, MediaType.APPLICATION_OCTET_STREAM_VALUE })
+	@Operation(summary = "Get the held parameters",
+			description = "The parameters the session holds, as {name: tensor} or safetensors. 409 when the session "
+					+ "does not hold them.")
+	@ApiResponse(responseCode = "200", description = "The parameters.", content = {
+			@Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = ParameterSet.class)),
+			@Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
+					schema = @Schema(type = "string", format = "binary")) })
+	ParameterSet parameters(@PathVariable String id) {
+		return new ParameterSet(this.sessions.parameters(id));
+	}
+
+	@PutMapping(path = "/{id}/parameters",
+			consumes = { MediaType.APPLICATION_JSON_VALUE, MediaType.APPLICATION_OCTET_STREAM_VALUE })
+	@ResponseStatus(HttpStatus.NO_CONTENT)
+	@Operation(summary = "Set the held parameters",
+			description = "Makes the session hold these parameters (the moments are kept), e.g. to upload a large "
+					+ "model in safetensors after creating the session with JSON hyperparameters. Names and shapes "
+					+ "must match the session's tensors once they are fixed.")
+	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = {
+			@Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = ParameterSet.class),
+					examples = @ExampleObject(name = "two tensors",
+							value = "{\"W1\": [[0.5, -0.2], [0.1, 0.3]], \"b1\": [[0.0], [0.0]]}")),
+			@Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
+					schema = @Schema(type = "string", format = "binary", description = "safetensors, F64 or F32")) })
+	@ApiResponse(responseCode = "204", description = "The session holds the parameters.")
+	void putParameters(@PathVariable String id, @RequestBody ParameterSet parameters) {
+		this.sessions.holdParameters(id, parameters.tensors());
 	}
 
 }
