@@ -3,6 +3,7 @@ package dev.adamopt.web;
 import dev.adamopt.tensor.TensorJacksonModule;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.core.StreamWriteFeature;
+import tools.jackson.core.json.JsonWriteFeature;
 import tools.jackson.databind.DeserializationFeature;
 
 import org.springframework.boot.jackson.autoconfigure.JsonMapperBuilderCustomizer;
@@ -33,7 +34,11 @@ class JacksonConfiguration {
 			.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
 			.enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
 			.enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
-			.enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER);
+			.enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
+			// Inputs must be finite, but arithmetic can overflow exactly as in torch (epsilon 0 with a zero gradient
+			// gives 0/0): such results are written as the bare tokens NaN, Infinity, -Infinity that Python's json
+			// reads back as floats, rather than as strings that would turn a numpy array into text.
+			.disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS);
 	}
 
 }
