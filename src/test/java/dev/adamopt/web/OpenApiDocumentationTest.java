@@ -1,0 +1,246 @@
+package dev.adamopt.web;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The OpenAPI document is complete enough to use from Swagger UI alone, and its request examples work when sent as
+ * they are ("try it out").
+ */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
+class OpenApiDocumentationTest {
+
+	private static final String CREATE = "/v1/sessions";
+
+	private static final String SESSION = "/v1/sessions/{id}";
+
+	private static final String STEPS = "/v1/sessions/{id}/steps";
+
+	private static final String PARAMETERS = "/v1/sessions/{id}/parameters";
+
+	private static final List<String> HTTP_METHODS = List.of("get", "put", "post", "delete", "options", "head",
+			"patch", "trace");
+
+	@LocalServerPort
+	int port;
+
+	private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build();
+
+	private final JsonMapper json = JsonMapper.builder().build();
+
+	private JsonNode docs;
+
+	@BeforeEach
+	void fetchApiDocs() throws Exception {
+		HttpResponse<String> response = get("/v3/api-docs");
+		assertThat(response.statusCode()).isEqualTo(200);
+		this.docs = this.json.readTree(response.body());
+	}
+
+	@Test
+	void everyOperationHasASummary() {
+		List<String> operations = new ArrayList<>();
+		List<String> withoutSummary = new ArrayList<>();
+		for (Map.Entry<String, JsonNode> path : this.docs.path("paths").properties()) {
+			for (Map.Entry<String, JsonNode> operation : path.getValue().properties()) {
+				if (!HTTP_METHODS.contains(operation.getKey())) {
+					continue;
+				}
+				String name = operation.getKey().toUpperCase(Locale.ROOT) + " " + path.getKey();
+				operations.add(name);
+				if (operation.getValue().path("summary").asString("").isBlank()) {
+					withoutSummary.add(name);
+				}
+			}
+		}
+		assertThat(operations).as("operations in /v3/api-docs").isNotEmpty();
+		assertThat(withoutSummary).as("operations without a summary").isEmpty();
+	}
+
+	@Test
+	void everySchemaAndEveryPropertyHasADescription() {
+		JsonNode schemas = this.docs.path("components").path("schemas");
+		assertThat(schemas.size()).as("component schemas").isPositive();
+		List<String> undescribed = new ArrayList<>();
+		for (Map.Entry<String, JsonNode> schema : schemas.properties()) {
+			if (schema.getValue().path("description").asString("").isBlank()) {
+				undescribed.add(schema.getKey());
+			}
+			for (Map.Entry<String, JsonNode> property : schema.getValue().path("properties").properties()) {
+				if (property.getValue().path("description").asString("").isBlank()) {
+					undescribed.add(schema.getKey() + "." + property.getKey());
+				}
+			}
+		}
+		assertThat(undescribed).as("schemas and properties without a description").isEmpty();
+	}
+
+	@Test
+	void createStepAndPatchHaveRequestExamples() {
+		assertThat(examples("post", CREATE)).as("examples of POST " + CREATE).isNotEmpty();
+		assertThat(examples("post", STEPS)).as("examples of POST " + STEPS).isNotEmpty();
+		assertThat(examples("patch", SESSION)).as("examples of PATCH " + SESSION).isNotEmpty();
+	}
+
+	@Test
+	void everyJsonRequestBodyHasAnExample() {
+		List<String> withoutExample = new ArrayList<>();
+		for (Map.Entry<String, JsonNode> path : this.docs.path("paths").properties()) {
+			for (Map.Entry<String, JsonNode> operation : path.getValue().properties()) {
+				JsonNode json = operation.getValue().path("requestBody").path("content").path("application/json");
+				if (!json.isMissingNode() && json.path("examples").isEmpty() && !json.has("example")) {
+					withoutExample.add(operation.getKey().toUpperCase(Locale.ROOT) + " " + path.getKey());
+				}
+			}
+		}
+		assertThat(withoutExample).as("operations whose JSON request body has no example").isEmpty();
+	}
+
+	@Test
+	void swaggerUiAnswers() throws Exception {
+		HttpResponse<String> page = get("/swagger-ui.html");
+		assertThat(page.statusCode()).isEqualTo(200);
+		assertThat(page.headers().firstValue("Content-Type")).hasValueSatisfying(
+				type -> assertThat(type).startsWith("text/html"));
+		assertThat(page.body()).contains("<title>Swagger UI</title>", "id=\"swagger-ui\"");
+
+		// the page loads this API's document, with try-it-out on
+		HttpResponse<String> config = get("/v3/api-docs/swagger-config");
+		assertThat(config.statusCode()).isEqualTo(200);
+		JsonNode swaggerConfig = this.json.readTree(config.body());
+		assertThat(swaggerConfig.path("url").asString("")).isEqualTo("/v3/api-docs");
+		assertThat(swaggerConfig.path("tryItOutEnabled").asBoolean(false)).isTrue();
+	}
+
+	@Test
+	void everyCreateExampleCreatesASession() throws Exception {
+		Map<String, JsonNode> examples = examples("post", CREATE);
+		assertThat(examples).isNotEmpty();
+		for (Map.Entry<String, JsonNode> example : examples.entrySet()) {
+			HttpResponse<String> response = send("POST", CREATE, example.getValue());
+			assertThat(response.statusCode()).as("POST %s with example '%s': %s", CREATE, example.getKey(),
+					response.body())
+				.isEqualTo(201);
+			assertThat(response.headers().firstValue("Location")).as("Location of example '%s'", example.getKey())
+				.hasValueSatisfying(location -> assertThat(location).contains("/v1/sessions/"));
+		}
+	}
+
+	@Test
+	void parametersAndGradientsStepExampleStepsAFreshSession() throws Exception {
+		JsonNode example = examples("post", STEPS).get("parameters and gradients");
+		assertThat(example).as("step example 'parameters and gradients'").isNotNull();
+		String id = createSession(this.json.readTree("{}"));
+
+		HttpResponse<String> response = send("POST", STEPS.replace("{id}", id), example);
+		assertThat(response.statusCode()).as("step with example 'parameters and gradients': %s", response.body())
+			.isEqualTo(200);
+		JsonNode step = this.json.readTree(response.body());
+		assertThat(step.path("step").asLong()).isEqualTo(1);
+		assertThat(step.path("parameters").propertyNames())
+			.containsExactlyElementsOf(example.path("parameters").propertyNames());
+	}
+
+	@Test
+	void gradientsOnlyStepExampleStepsASessionMadeByTheHoldingParametersExample() throws Exception {
+		JsonNode create = examples("post", CREATE).get("holding parameters");
+		JsonNode step = examples("post", STEPS).get("gradients only");
+		assertThat(create).as("create example 'holding parameters'").isNotNull();
+		assertThat(step).as("step example 'gradients only'").isNotNull();
+		String id = createSession(create);
+
+		HttpResponse<String> response = send("POST", STEPS.replace("{id}", id), step);
+		assertThat(response.statusCode()).as("step with example 'gradients only': %s", response.body()).isEqualTo(200);
+	}
+
+	@Test
+	void patchExampleChangesASession() throws Exception {
+		Map<String, JsonNode> examples = examples("patch", SESSION);
+		assertThat(examples).isNotEmpty();
+		String id = createSession(this.json.readTree("{}"));
+		for (Map.Entry<String, JsonNode> example : examples.entrySet()) {
+			HttpResponse<String> response = send("PATCH", SESSION.replace("{id}", id), example.getValue());
+			assertThat(response.statusCode()).as("PATCH with example '%s': %s", example.getKey(), response.body())
+				.isEqualTo(200);
+		}
+	}
+
+	@Test
+	void putParametersExampleMakesASessionHoldThem() throws Exception {
+		Map<String, JsonNode> examples = examples("put", PARAMETERS);
+		assertThat(examples).isNotEmpty();
+		for (Map.Entry<String, JsonNode> example : examples.entrySet()) {
+			String id = createSession(this.json.readTree("{}"));
+			HttpResponse<String> response = send("PUT", PARAMETERS.replace("{id}", id), example.getValue());
+			assertThat(response.statusCode()).as("PUT with example '%s': %s", example.getKey(), response.body())
+				.isEqualTo(204);
+			HttpResponse<String> held = get(PARAMETERS.replace("{id}", id));
+			assertThat(held.statusCode()).as("GET parameters: %s", held.body()).isEqualTo(200);
+			assertThat(this.json.readTree(held.body()).propertyNames())
+				.containsExactlyElementsOf(example.getValue().propertyNames());
+		}
+	}
+
+	/** The request body examples of an operation, by name, as the JSON values Swagger UI would send. */
+	private Map<String, JsonNode> examples(String method, String path) {
+		JsonNode content = this.docs.path("paths").path(path).path(method).path("requestBody").path("content");
+		Map<String, JsonNode> examples = new LinkedHashMap<>();
+		for (Map.Entry<String, JsonNode> mediaType : content.properties()) {
+			for (Map.Entry<String, JsonNode> example : mediaType.getValue().path("examples").properties()) {
+				examples.put(example.getKey(), value(example.getValue()));
+			}
+			if (mediaType.getValue().has("example")) {
+				examples.put("example", value(mediaType.getValue().path("example")));
+			}
+		}
+		return examples;
+	}
+
+	/** An example's value; springdoc may give it parsed or as a JSON string. */
+	private JsonNode value(JsonNode example) {
+		JsonNode value = example.has("value") ? example.path("value") : example;
+		return value.isString() ? this.json.readTree(value.asString()) : value;
+	}
+
+	private String createSession(JsonNode body) throws Exception {
+		HttpResponse<String> response = send("POST", CREATE, body);
+		assertThat(response.statusCode()).as("create: %s", response.body()).isEqualTo(201);
+		return this.json.readTree(response.body()).path("id").asString();
+	}
+
+	private HttpResponse<String> get(String path) throws Exception {
+		return this.http.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	private HttpResponse<String> send(String method, String path, JsonNode body) throws Exception {
+		HttpRequest request = HttpRequest.newBuilder(uri(path))
+			.header("Content-Type", "application/json")
+			.header("Accept", "application/json")
+			.method(method, HttpRequest.BodyPublishers.ofString(this.json.writeValueAsString(body)))
+			.build();
+		return this.http.send(request, HttpResponse.BodyHandlers.ofString());
+	}
+
+	private URI uri(String path) {
+		return URI.create("http://localhost:" + this.port + path);
+	}
+
+}
