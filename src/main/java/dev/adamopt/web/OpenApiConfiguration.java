@@ -1,5 +1,8 @@
 package dev.adamopt.web;
 
+import java.util.LinkedHashSet;
+import java.util.List;
+
 import dev.adamopt.tensor.Tensor;
 import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.info.Info;
@@ -16,11 +19,12 @@ class OpenApiConfiguration {
 	static {
 		// A tensor is what numpy's tolist() writes; describe it as such rather than as the Java class.
 		SpringDocUtils.getConfig()
-			.replaceWithSchema(Tensor.class, new Schema<Object>().description(
+			.replaceWithSchema(Tensor.class, new Schema<Object>().types(new LinkedHashSet<>(List.of("array", "number")))
+				.description(
 					"A tensor as numpy's tolist() writes it: nested arrays of numbers, rectangular, any depth up to "
 							+ Tensor.MAX_RANK + "; a bare number is a 0-d tensor, [] an empty one. Numbers must be "
 							+ "finite. It comes back in the shape it was sent.")
-				.example(java.util.List.of(java.util.List.of(0.5, -0.2), java.util.List.of(0.1, 0.3))));
+				.example(List.of(List.of(0.5, -0.2), List.of(0.1, 0.3))));
 	}
 
 	@Bean

@@ -8,6 +8,7 @@ import dev.adamopt.session.SessionException.Reason;
 import dev.adamopt.session.SessionService;
 import dev.adamopt.session.SessionSnapshot;
 import dev.adamopt.session.StepResult;
+import dev.adamopt.tensor.Tensor;
 import dev.adamopt.web.Dtos.CheckpointDocument;
 import dev.adamopt.web.Dtos.CreateSessionRequest;
 import dev.adamopt.web.Dtos.ParameterSet;
@@ -163,7 +164,8 @@ class SessionController {
 			description = "The parameters the session holds, as {name: tensor} or safetensors. 409 when the session "
 					+ "does not hold them.")
 	@ApiResponse(responseCode = "200", description = "The parameters.", content = {
-			@Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = ParameterSet.class)),
+			@Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(type = "object", description = "Parameters by tensor name: {name: tensor}.",
+					additionalPropertiesSchema = Tensor.class)),
 			@Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
 					schema = @Schema(type = "string", format = "binary")) })
 	ParameterSet parameters(@PathVariable String id) {
@@ -178,7 +180,8 @@ class SessionController {
 					+ "model in safetensors after creating the session with JSON hyperparameters. Names and shapes "
 					+ "must match the session's tensors once they are fixed.")
 	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = {
-			@Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = ParameterSet.class),
+			@Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(type = "object", description = "Parameters by tensor name: {name: tensor}.",
+					additionalPropertiesSchema = Tensor.class),
 					examples = @ExampleObject(name = "two tensors",
 							value = "{\"W1\": [[0.5, -0.2], [0.1, 0.3]], \"b1\": [[0.0], [0.0]]}")),
 			@Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
