@@ -8,12 +8,21 @@ import dev.adamopt.tensor.Tensor;
 /** Checks that a checkpoint is self-consistent before a session is built from it. */
 final class CheckpointValidator {
 
+	/**
+	 * The largest step count a checkpoint may carry (2^53 - 1, the largest integer every JSON reader keeps exact).
+	 * Far below {@code Long.MAX_VALUE}, so no number of later steps can overflow a step count.
+	 */
+	static final long MAX_STEP = (1L << 53) - 1;
+
 	private CheckpointValidator() {
 	}
 
 	static void check(Checkpoint checkpoint) {
-		if (checkpoint.step() < 0) {
-			throw invalid("step must be >= 0, got " + checkpoint.step());
+		if (checkpoint.step() < 0 || checkpoint.step() > MAX_STEP) {
+			throw invalid("step must be between 0 and " + MAX_STEP + ", got " + checkpoint.step());
+		}
+		if (checkpoint.holdsParameters() && checkpoint.tensors().isEmpty()) {
+			throw invalid("holdsParameters is true but there are no tensors: a session holds at least one parameter");
 		}
 		boolean amsgrad = checkpoint.hyperparameters().amsgrad();
 		for (Map.Entry<String, TensorCheckpoint> entry : checkpoint.tensors().entrySet()) {

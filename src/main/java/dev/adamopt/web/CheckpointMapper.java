@@ -34,6 +34,10 @@ final class CheckpointMapper {
 		}
 		Map<String, TensorCheckpoint> tensors = new LinkedHashMap<>();
 		document.tensors().forEach((name, t) -> {
+			if (t == null) {
+				throw invalid("state.tensors." + name + " must be an object with step, firstMoment and secondMoment, "
+						+ "got null");
+			}
 			if (t.step() == null) {
 				throw invalid("state.tensors." + name + ".step is required");
 			}

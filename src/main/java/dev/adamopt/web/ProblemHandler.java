@@ -2,6 +2,7 @@ package dev.adamopt.web;
 
 import java.util.Collection;
 import java.util.List;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import dev.adamopt.session.SessionException;
@@ -38,6 +39,10 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
 class ProblemHandler extends ResponseEntityExceptionHandler {
 
 	private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
+
+	/** Jackson's hints about its own settings, which the caller cannot change. */
+	private static final Pattern JACKSON_SETTING = Pattern.compile(": enable `[^`]+` to allow|, from `[^`]+`"
+			+ "| \\(not recognized as one since Feature '[^']+' not enabled for parser\\)");
 
 	@ExceptionHandler(SessionException.class)
 	ResponseEntity<Object> handleSession(SessionException ex, WebRequest request) {
@@ -107,7 +112,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 	private static String hint(ProblemType type, String detail) {
 		String base = (detail != null) ? detail : type.title();
 		return switch (type) {
-			case UNSUPPORTED_MEDIA_TYPE -> base + " Send the body as application/json.";
+			case UNSUPPORTED_MEDIA_TYPE -> (base.contains("'null'") ? "The request has no Content-Type." : base)
+					+ " Send the body as application/json (or application/octet-stream for safetensors where the "
+					+ "operation takes it).";
 			case NOT_ACCEPTABLE -> base + " Accept application/json (errors come as application/problem+json).";
 			case RESOURCE_NOT_FOUND -> base + " The API lives under /v1/sessions; see /swagger-ui.html.";
 			case METHOD_NOT_ALLOWED -> base + " See /swagger-ui.html for the operations of each path.";
@@ -132,16 +139,21 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 		}
 		if (ex instanceof MismatchedInputException mismatch) {
 			String message = mismatch.getOriginalMessage();
+			if (message.startsWith("Trailing token")) {
+				return "malformed JSON" + location(mismatch.getLocation())
+						+ ": more content follows the request's JSON object; send exactly one JSON object";
+			}
 			return at(mismatch) + (message.startsWith("expected ") ? message : "expected " + expected(mismatch.getTargetType()));
 		}
 		if (ex instanceof DatabindException databind) {
 			return at(databind) + databind.getOriginalMessage();
 		}
 		if (ex instanceof StreamConstraintsException) {
-			return "the JSON exceeds a limit: " + ex.getOriginalMessage();
+			return "the JSON exceeds a limit: " + withoutSettings(ex.getOriginalMessage());
 		}
 		if (ex instanceof StreamReadException) {
-			return "malformed JSON" + location(ex.getLocation()) + ": " + withoutSource(ex.getOriginalMessage());
+			return "malformed JSON" + location(ex.getLocation()) + ": "
+					+ withoutSettings(withoutSource(ex.getOriginalMessage()));
 		}
 		return "malformed JSON: " + ex.getOriginalMessage();
 	}
@@ -181,6 +193,13 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 			cut = message.indexOf("\n at [Source");
 		}
 		return (cut < 0) ? message : message.substring(0, cut);
+	}
+
+	/** Drops Jackson's hints about its settings; for NaN and Infinity says what to send instead. */
+	private static String withoutSettings(String message) {
+		String finite = message.replace(": enable `JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS` to allow",
+				": numbers must be finite (JSON has no NaN or Infinity)");
+		return JACKSON_SETTING.matcher(finite).replaceAll("");
 	}
 
 	private static String location(TokenStreamLocation location) {
