@@ -483,7 +483,7 @@ class BadInputTest {
 					.content(session.validStep())
 					.exchange(),
 				UNSUPPORTED_MEDIA_TYPE, "Content-Type 'text/plain' is not supported",
-				"Send the body as application/json.");
+				"Send the body as application/json");
 	}
 
 	@Test
