@@ -7,7 +7,16 @@ import dev.adamopt.tensor.Tensor;
 import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.info.Info;
 import io.swagger.v3.oas.models.info.License;
+import io.swagger.v3.oas.models.PathItem;
+import io.swagger.v3.oas.models.media.Content;
+import io.swagger.v3.oas.models.media.IntegerSchema;
+import io.swagger.v3.oas.models.media.MediaType;
+import io.swagger.v3.oas.models.media.ObjectSchema;
 import io.swagger.v3.oas.models.media.Schema;
+import io.swagger.v3.oas.models.media.StringSchema;
+import io.swagger.v3.oas.models.responses.ApiResponse;
+import io.swagger.v3.oas.models.responses.ApiResponses;
+import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springdoc.core.utils.SpringDocUtils;
 
 import org.springframework.context.annotation.Bean;
@@ -25,6 +34,54 @@ class OpenApiConfiguration {
 							+ Tensor.MAX_RANK + "; a bare number is a 0-d tensor, [] an empty one. Numbers must be "
 							+ "finite. It comes back in the shape it was sent.")
 				.example(List.of(List.of(0.5, -0.2), List.of(0.1, 0.3))));
+	}
+
+	/**
+	 * Documents the problems each operation can answer with, as RFC 9457 {@code application/problem+json}, so that
+	 * clients generated from the document know the error shape.
+	 */
+	@Bean
+	OpenApiCustomizer problemResponses() {
+		return openApi -> {
+			openApi.getComponents().addSchemas("Problem", problemSchema());
+			openApi.getPaths().forEach((path, item) -> item.readOperationsMap().forEach((method, operation) -> {
+				ApiResponses responses = operation.getResponses();
+				boolean hasBody = operation.getRequestBody() != null;
+				boolean hasId = path.contains("{id}");
+				if (hasBody) {
+					responses.addApiResponse("400", problem("The body is malformed or a value is out of range."));
+					responses.addApiResponse("415", problem("The body's Content-Type is not accepted here."));
+				}
+				if (hasId) {
+					responses.addApiResponse("404", problem("No session has this id."));
+				}
+				if (path.endsWith("/steps") || path.endsWith("/parameters") && method == PathItem.HttpMethod.PUT) {
+					responses.addApiResponse("422", problem("The tensors do not fit the session."));
+				}
+				if (method == PathItem.HttpMethod.PATCH) {
+					responses.addApiResponse("409", problem("A setting that cannot change was changed."));
+				}
+				if (path.endsWith("/parameters") && method == PathItem.HttpMethod.GET) {
+					responses.addApiResponse("409", problem("The session does not hold its parameters."));
+				}
+			}));
+		};
+	}
+
+	private static ApiResponse problem(String description) {
+		return new ApiResponse().description(description)
+			.content(new Content().addMediaType("application/problem+json",
+					new MediaType().schema(new Schema<>().$ref("#/components/schemas/Problem"))));
+	}
+
+	private static Schema<?> problemSchema() {
+		return new ObjectSchema().description("An RFC 9457 problem: what went wrong and what to fix.")
+			.addProperty("type", new StringSchema().description("Stable URI of the kind of problem, e.g. "
+					+ "/problems/tensor-mismatch; see the README's problems table."))
+			.addProperty("title", new StringSchema().description("Fixed short title of the kind of problem."))
+			.addProperty("status", new IntegerSchema().description("The HTTP status code."))
+			.addProperty("detail", new StringSchema().description("What is wrong in this request and how to fix it."))
+			.addProperty("instance", new StringSchema().description("The path of the request."));
 	}
 
 	@Bean

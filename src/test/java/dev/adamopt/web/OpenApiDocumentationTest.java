@@ -76,6 +76,29 @@ class OpenApiDocumentationTest {
 	}
 
 	@Test
+	void stepAndBinaryOperationsDocumentBothMediaTypesAndTheirProblems() {
+		JsonNode step = this.docs.path("paths").path("/v1/sessions/{id}/steps").path("post");
+		assertThat(step.path("requestBody").path("content").propertyNames()).contains("application/json",
+				"application/octet-stream");
+		assertThat(step.path("responses").path("200").path("content").propertyNames()).contains("application/json",
+				"application/octet-stream");
+		for (String status : List.of("400", "404", "415", "422")) {
+			assertThat(step.path("responses").path(status).path("content").path("application/problem+json")
+				.path("schema")
+				.path("$ref")
+				.asString()).as("problem response " + status).isEqualTo("#/components/schemas/Problem");
+		}
+		for (String path : List.of("/v1/sessions/{id}/state", "/v1/sessions/{id}/parameters")) {
+			assertThat(this.docs.path("paths").path(path).path("get").path("responses").path("200").path("content")
+				.propertyNames()).as(path).contains("application/json", "application/octet-stream");
+		}
+		assertThat(this.docs.path("paths").path("/v1/sessions/{id}/parameters").path("put").path("requestBody")
+			.path("content").propertyNames()).contains("application/json", "application/octet-stream");
+		assertThat(this.docs.path("paths").path("/v1/sessions").path("post").path("requestBody").path("content")
+			.propertyNames()).contains("application/json", "application/octet-stream");
+	}
+
+	@Test
 	void everySchemaAndEveryPropertyHasADescription() {
 		JsonNode schemas = this.docs.path("components").path("schemas");
 		assertThat(schemas.size()).as("component schemas").isPositive();
