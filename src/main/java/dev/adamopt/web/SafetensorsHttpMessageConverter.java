@@ -67,7 +67,7 @@ final class SafetensorsHttpMessageConverter extends AbstractHttpMessageConverter
 				return stepRequest(file);
 			}
 			if (clazz == ParameterSet.class) {
-				return new ParameterSet(parameters(file, ""));
+				return new ParameterSet(parameters(file));
 			}
 			if (clazz == CreateSessionRequest.class) {
 				return new CreateSessionRequest(null, null, null, checkpoint(file));
@@ -94,7 +94,7 @@ final class SafetensorsHttpMessageConverter extends AbstractHttpMessageConverter
 		return new StepRequest(parameters.isEmpty() ? null : parameters, gradients);
 	}
 
-	private static Map<String, Tensor> parameters(Safetensors.File file, String role) {
+	private static Map<String, Tensor> parameters(Safetensors.File file) {
 		file.tensors().keySet().forEach(name -> requireFullDtype(file, name, "parameter"));
 		return file.tensors();
 	}
