@@ -13,6 +13,7 @@ import dev.adamopt.kernel.Hyperparameters;
 import dev.adamopt.kernel.Precision;
 import dev.adamopt.session.SessionException.Reason;
 import dev.adamopt.session.SessionSnapshot.TensorSummary;
+import dev.adamopt.tensor.Safetensors;
 import dev.adamopt.tensor.Tensor;
 
 /**
@@ -244,6 +245,10 @@ public final class OptimizerSession {
 		if (name.isEmpty() || name.length() > MAX_NAME_LENGTH) {
 			throw new SessionException(Reason.TENSOR_MISMATCH,
 					"tensor names must have 1 to " + MAX_NAME_LENGTH + " characters, got '" + abbreviate(name) + "'");
+		}
+		if (name.equals(Safetensors.METADATA)) {
+			throw new SessionException(Reason.TENSOR_MISMATCH, "'" + Safetensors.METADATA + "' cannot name a tensor: "
+					+ "safetensors files reserve it for their metadata");
 		}
 	}
 

@@ -35,6 +35,13 @@ public final class Safetensors {
 
 	private static final int CHUNK_BYTES = 64 * 1024;
 
+	/**
+	 * Elements allocated ahead of the data that fills them. A header's shape is only a claim: larger tensors grow as
+	 * their data arrives, so a tiny body cannot make the server allocate gigabytes, while tensors up to this size
+	 * (8 MiB of float64) are read without a single extra copy.
+	 */
+	private static final int UNBACKED_ELEMENTS = 1 << 20;
+
 	private static final JsonMapper HEADER_MAPPER = JsonMapper.builder()
 		.enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
 		.build();
@@ -183,9 +190,14 @@ public final class Safetensors {
 			}
 			expected = entry.end;
 		}
+		if (dataLength >= 0 && expected > dataLength) {
+			Entry beyond = entries.stream().filter(entry -> entry.end > dataLength).findFirst().orElseThrow();
+			throw new SafetensorsException("tensor '" + beyond.name + "' ends at byte " + beyond.end
+					+ " of the data but the body holds only " + dataLength + " (offsets out of range)");
+		}
 		if (dataLength >= 0 && expected != dataLength) {
 			throw new SafetensorsException("the tensors cover " + expected + " bytes of data but the body holds "
-					+ dataLength + ((expected > dataLength) ? " (offsets out of range)" : " (unreferenced bytes)"));
+					+ dataLength + " (unreferenced bytes)");
 		}
 	}
 
@@ -194,10 +206,11 @@ public final class Safetensors {
 		ByteBuffer buffer = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
 		int perChunk = CHUNK_BYTES / entry.dtype.size();
 		if (entry.dtype == Dtype.F64) {
-			double[] data = new double[n];
+			double[] data = new double[Math.min(n, UNBACKED_ELEMENTS)];
 			for (int offset = 0; offset < n; offset += perChunk) {
 				int count = Math.min(perChunk, n - offset);
 				fill(in, chunk, count * 8, entry);
+				data = (offset + count <= data.length) ? data : Arrays.copyOf(data, grown(data.length, n));
 				buffer.clear();
 				buffer.asDoubleBuffer().get(data, offset, count);
 				for (int i = offset; i < offset + count; i++) {
@@ -208,10 +221,11 @@ public final class Safetensors {
 			}
 			return Tensor.ofFloat64(entry.shape, data);
 		}
-		float[] data = new float[n];
+		float[] data = new float[Math.min(n, UNBACKED_ELEMENTS)];
 		for (int offset = 0; offset < n; offset += perChunk) {
 			int count = Math.min(perChunk, n - offset);
 			fill(in, chunk, count * entry.dtype.size(), entry);
+			data = (offset + count <= data.length) ? data : Arrays.copyOf(data, grown(data.length, n));
 			buffer.clear();
 			switch (entry.dtype) {
 				case F32 -> buffer.asFloatBuffer().get(data, offset, count);
@@ -233,6 +247,14 @@ public final class Safetensors {
 			}
 		}
 		return Tensor.ofFloat32(entry.shape, data);
+	}
+
+	/**
+	 * The next capacity of an array that grows towards {@code n} elements as data arrives: what a body holds, not
+	 * what its header claims, decides how much memory a request takes.
+	 */
+	private static int grown(int capacity, int n) {
+		return (int) Math.min(n, 2L * capacity);
 	}
 
 	/** IEEE 754 binary16 to float, exactly (Java 17 lacks Float.float16ToFloat). */
