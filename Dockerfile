@@ -1,6 +1,6 @@
 # Multi-stage image for adam-optimizer-service.
-#   docker build -t adam-optimizer-service .
-#   docker run -p 8080:8080 -e JAVA_OPTS="-Xss512k -Dspring.profiles.active=prod" adam-optimizer-service
+#   docker build -t adam-optimizer .
+#   docker run -p 8080:8080 -e JAVA_OPTS="-Xss512k -Dspring.profiles.active=prod" adam-optimizer
 # Tests are not run here (CI runs them); this only compiles and packages.
 
 # ---------------------------------------------------------------- build stage
@@ -46,10 +46,10 @@ EXPOSE 8080
 # the defaults below, so e.g. JAVA_OPTS=-XX:MaxRAMPercentage=50 overrides them.
 ENV JAVA_OPTS=""
 
-# start-period gives the JVM time to start before failures count.
-# ${SERVER_PORT:-8080}: still right if the port is moved with SERVER_PORT.
+# start-period gives the JVM time to start before failures count. bash's /dev/tcp instead of curl: the JRE base
+# image need not ship an HTTP client. ${SERVER_PORT:-8080}: still right if the port is moved with SERVER_PORT.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-  CMD curl -fsS -o /dev/null "http://localhost:${SERVER_PORT:-8080}/actuator/health" || exit 1
+  CMD bash -c 'exec 3<>"/dev/tcp/127.0.0.1/${SERVER_PORT:-8080}" && printf "GET /actuator/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n" >&3 && grep -q "\"status\":\"UP\"" <&3' || exit 1
 
 # sh -c only to expand JAVA_OPTS; exec makes java PID 1 so it gets SIGTERM
 # from `docker stop` (graceful shutdown). "$@" passes `docker run` args on to
