@@ -1,6 +1,5 @@
 package dev.adamopt.web;
 
-import java.io.UnsupportedEncodingException;
 import java.util.function.Supplier;
 
 import dev.adamopt.session.SessionLayerTestConfiguration;
@@ -9,14 +8,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
 import org.springframework.context.annotation.Import;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
-import org.springframework.test.web.servlet.assertj.MockMvcTester;
 import org.springframework.test.web.servlet.assertj.MvcTestResult;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @WebMvcTest(SessionController.class)
 @Import({ JacksonConfiguration.class, SessionLayerTestConfiguration.class })
-class BadInputTest {
+class BadInputTest extends SessionApiTestSupport {
 
 	private static final Problem MALFORMED_REQUEST = new Problem(HttpStatus.BAD_REQUEST, "malformed-request",
 			"Malformed request body");
@@ -56,11 +52,6 @@ class BadInputTest {
 	private static final String PARAMETERS = "{\"W1\":[[0.5,-0.2],[0.1,0.3]],\"b1\":[[0.0],[0.0]]}";
 
 	private static final String GRADIENTS = "{\"dW1\":[[0.01,-0.03],[0.02,0.0]],\"db1\":[[0.1],[-0.1]]}";
-
-	private static final JsonMapper json = JsonMapper.builder().build();
-
-	@Autowired
-	private MockMvcTester mvc;
 
 	// Malformed JSON
 
@@ -670,45 +661,6 @@ class BadInputTest {
 		assertThat(body.get("status").intValue()).isEqualTo(problem.status().value());
 		assertThat(body.get("detail").asString()).contains(detail)
 			.doesNotContain("Exception", "tools.jackson", "dev.adamopt", "`", "ALLOW_", "Feature");
-	}
-
-	private MvcTestResult create(String body) {
-		return this.mvc.post().uri("/v1/sessions").contentType(MediaType.APPLICATION_JSON).content(body).exchange();
-	}
-
-	private String createId(String body) {
-		MvcTestResult result = create(body);
-		assertThat(result).hasStatus(HttpStatus.CREATED);
-		return read(result).get("id").asString();
-	}
-
-	private MvcTestResult step(String id, String body) {
-		return this.mvc.post()
-			.uri("/v1/sessions/{id}/steps", id)
-			.contentType(MediaType.APPLICATION_JSON)
-			.content(body)
-			.exchange();
-	}
-
-	private MvcTestResult patch(String id, String body) {
-		return this.mvc.patch()
-			.uri("/v1/sessions/{id}", id)
-			.contentType(MediaType.APPLICATION_JSON)
-			.content(body)
-			.exchange();
-	}
-
-	private static String body(MvcTestResult result) {
-		try {
-			return result.getResponse().getContentAsString();
-		}
-		catch (UnsupportedEncodingException ex) {
-			throw new IllegalStateException(ex);
-		}
-	}
-
-	private static JsonNode read(MvcTestResult result) {
-		return json.readTree(body(result));
 	}
 
 	/** A session under test and a step that it accepts. */

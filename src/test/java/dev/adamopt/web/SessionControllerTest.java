@@ -1,6 +1,5 @@
 package dev.adamopt.web;
 
-import java.io.UnsupportedEncodingException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -19,7 +18,6 @@ import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
 import org.springframework.context.annotation.Import;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
-import org.springframework.test.web.servlet.assertj.MockMvcTester;
 import org.springframework.test.web.servlet.assertj.MvcTestResult;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @WebMvcTest(SessionController.class)
 @Import({ JacksonConfiguration.class, SessionLayerTestConfiguration.class })
-class SessionControllerTest {
+class SessionControllerTest extends SessionApiTestSupport {
 
 	private static final String UUID = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}";
 
@@ -40,11 +38,6 @@ class SessionControllerTest {
 			+ "\"beta2\":0.999,\"epsilon\":1.0E-8,\"weightDecay\":0.0,\"amsgrad\":false,\"maximize\":false}";
 
 	private static final String HELD_PARAMETERS = "{\"W1\":[[0.5,-0.2],[0.1,0.3]],\"b1\":[[0.0],[0.0]]}";
-
-	private static final JsonMapper json = JsonMapper.builder().build();
-
-	@Autowired
-	private MockMvcTester mvc;
 
 	@Autowired
 	private JsonMapper jsonMapper;
@@ -316,45 +309,6 @@ class SessionControllerTest {
 		assertThat(this.mvc.get().uri("/v1/sessions/" + id + "/state")).hasStatusOk()
 			.hasBodyTextEqualTo("{\"optimizer\":" + DEFAULT_ADAM + ",\"precision\":\"float64\",\"step\":0,"
 					+ "\"holdsParameters\":false,\"tensors\":{}}");
-	}
-
-	private MvcTestResult create(String body) {
-		return this.mvc.post().uri("/v1/sessions").contentType(MediaType.APPLICATION_JSON).content(body).exchange();
-	}
-
-	private String createId(String body) {
-		MvcTestResult result = create(body);
-		assertThat(result).hasStatus(HttpStatus.CREATED);
-		return read(result).get("id").asString();
-	}
-
-	private MvcTestResult step(String id, String body) {
-		return this.mvc.post()
-			.uri("/v1/sessions/{id}/steps", id)
-			.contentType(MediaType.APPLICATION_JSON)
-			.content(body)
-			.exchange();
-	}
-
-	private MvcTestResult patch(String id, String body) {
-		return this.mvc.patch()
-			.uri("/v1/sessions/{id}", id)
-			.contentType(MediaType.APPLICATION_JSON)
-			.content(body)
-			.exchange();
-	}
-
-	private static String body(MvcTestResult result) {
-		try {
-			return result.getResponse().getContentAsString();
-		}
-		catch (UnsupportedEncodingException ex) {
-			throw new IllegalStateException(ex);
-		}
-	}
-
-	private static JsonNode read(MvcTestResult result) {
-		return json.readTree(body(result));
 	}
 
 	/**
