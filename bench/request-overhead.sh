@@ -42,8 +42,8 @@ run() { # $1: seconds, $2..: wrk target args
   wrk -t2 -c"$connections" -d"${d}s" "$@"
 }
 echo "warming up (JIT) ..."
-run 5 "$base/actuator/health" >/dev/null
-run 5 -s bench/step.lua "$base" >/dev/null
+run 30 "$base/actuator/health" >/dev/null
+run 30 -s bench/step.lua "$base" >/dev/null
 
 printf "%-6s %14s %14s %8s\n" round "health req/s" "step req/s" ratio
 ratios=()
