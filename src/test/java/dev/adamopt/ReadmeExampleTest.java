@@ -42,6 +42,8 @@ class ReadmeExampleTest {
 
 	private static final Pattern PYTHON_BLOCK = Pattern.compile("(?ms)^```python[ \\t]*\\R(.*?)^```[ \\t]*$");
 
+	private static final Pattern MOVED_LINE = Pattern.compile("(?m)^step 1: W1 moved by at most (\\S+)\\s*$");
+
 	private static final Pattern LOSS_LINE = Pattern.compile("(?m)^loss went from (\\S+) to (\\S+)\\s*$");
 
 	/** A row of the API table: | METHOD | `path` | ... */
@@ -59,8 +61,32 @@ class ReadmeExampleTest {
 
 	@Test
 	void pythonTrainingLoopRunsAndTheLossGoesDown(@TempDir Path dir) throws Exception {
+		String printed = runPython(dir, pythonBlocks(readme()).get(0));
+
+		Matcher loss = LOSS_LINE.matcher(printed);
+		assertThat(loss.find()).as("README example prints 'loss went from X to Y'; its output:%n%s", printed).isTrue();
+		double first = Double.parseDouble(loss.group(1));
+		double last = Double.parseDouble(loss.group(2));
+		assertThat(last).as("final loss; output:%n%s", printed).isLessThan(first);
+		assertThat(printed).contains("step 1: loss", "step 500: loss");
+	}
+
+	@Test
+	void pythonSafetensorsClientStepsAMillionParameters(@TempDir Path dir) throws Exception {
+		List<String> blocks = pythonBlocks(readme());
+		assertThat(blocks).as("README's python blocks: the training loop and the safetensors client").hasSize(2);
+		String printed = runPython(dir, blocks.get(1));
+
+		Matcher moved = MOVED_LINE.matcher(printed);
+		assertThat(moved.find()).as("safetensors example's output:%n%s", printed).isTrue();
+		// Adam's first step moves each element by learningRate * |g| / (|g| + eps), just under 0.01 here
+		assertThat(Double.parseDouble(moved.group(1))).isBetween(0.0099, 0.01);
+	}
+
+	/** Runs a Python script against this server; returns what it printed, after checking it exited with 0. */
+	private String runPython(Path dir, String code) throws Exception {
 		Path script = dir.resolve("readme_example.py");
-		Files.writeString(script, firstPythonBlock(readme()), StandardCharsets.UTF_8);
+		Files.writeString(script, code, StandardCharsets.UTF_8);
 		Path output = dir.resolve("output.txt");
 
 		ProcessBuilder builder = new ProcessBuilder("python3", script.toString()).redirectErrorStream(true)
@@ -73,8 +99,8 @@ class ReadmeExampleTest {
 			process = builder.start();
 		}
 		catch (IOException ex) {
-			fail("could not start python3 (the README example needs python3 with numpy and requests)", ex);
-			return;
+			fail("could not start python3 (the README examples need python3 with numpy and requests)", ex);
+			return "";
 		}
 		boolean finished = process.waitFor(PYTHON_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
 		if (!finished) {
@@ -83,13 +109,7 @@ class ReadmeExampleTest {
 		String printed = Files.readString(output, StandardCharsets.UTF_8);
 		assertThat(finished).as("README example finished within %s; its output:%n%s", PYTHON_TIMEOUT, printed).isTrue();
 		assertThat(process.exitValue()).as("README example's exit code; its output:%n%s", printed).isZero();
-
-		Matcher loss = LOSS_LINE.matcher(printed);
-		assertThat(loss.find()).as("README example prints 'loss went from X to Y'; its output:%n%s", printed).isTrue();
-		double first = Double.parseDouble(loss.group(1));
-		double last = Double.parseDouble(loss.group(2));
-		assertThat(last).as("final loss; output:%n%s", printed).isLessThan(first);
-		assertThat(printed).contains("step 1: loss", "step 500: loss");
+		return printed;
 	}
 
 	@Test
@@ -148,10 +168,14 @@ class ReadmeExampleTest {
 		return Files.readString(README, StandardCharsets.UTF_8);
 	}
 
-	private static String firstPythonBlock(String readme) {
+	private static List<String> pythonBlocks(String readme) {
+		List<String> blocks = new ArrayList<>();
 		Matcher block = PYTHON_BLOCK.matcher(readme);
-		assertThat(block.find()).as("README.md has a ```python block").isTrue();
-		return block.group(1);
+		while (block.find()) {
+			blocks.add(block.group(1));
+		}
+		assertThat(blocks).as("README.md's ```python blocks").isNotEmpty();
+		return blocks;
 	}
 
 }
