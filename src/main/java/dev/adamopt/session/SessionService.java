@@ -42,7 +42,14 @@ public class SessionService {
 	/** A new session that resumes a checkpoint exactly. */
 	public SessionSnapshot resume(Checkpoint checkpoint) {
 		CheckpointValidator.check(checkpoint);
-		OptimizerSession session = OptimizerSession.restore(newId(), checkpoint, this.clock.instant());
+		OptimizerSession session;
+		try {
+			session = OptimizerSession.restore(newId(), checkpoint, this.clock.instant());
+		}
+		catch (SessionException ex) {
+			// a value float32 cannot hold is a fault of the checkpoint, not of a step's tensors
+			throw new SessionException(Reason.INVALID_CHECKPOINT, ex.getMessage());
+		}
 		this.store.put(session);
 		return session.snapshot();
 	}

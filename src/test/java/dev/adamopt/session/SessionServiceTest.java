@@ -159,6 +159,20 @@ class SessionServiceTest {
 		assertThat(this.service.get(created.id()).step()).isZero();
 	}
 
+	@Test
+	void resumeWhenFloat32CheckpointHoldsValueBeyondFloatShouldRejectTheCheckpoint() {
+		Tensor moment = Tensor.ofFloat64(new int[] { 2 }, new double[] { 0.5, 1e39 });
+		Tensor zeros = Tensor.ofFloat64(new int[] { 2 }, new double[] { 0, 0 });
+		Checkpoint checkpoint = new Checkpoint(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT32, 1, false,
+				Map.of("w", new TensorCheckpoint(1, moment, zeros, null, null)));
+		assertThatThrownBy(() -> this.service.resume(checkpoint)).isInstanceOfSatisfying(SessionException.class,
+				ex -> {
+					assertThat(ex.reason()).isEqualTo(Reason.INVALID_CHECKPOINT);
+					assertThat(ex.getMessage()).contains("firstMoment", "'w'", "float32");
+				});
+		assertThat(this.service.list()).isEmpty();
+	}
+
 	private String heldSession() {
 		Map<String, Tensor> parameters = new LinkedHashMap<>();
 		parameters.put("w", Tensor.ofFloat64(new int[] { 2, 2 }, new double[] { 1, -2, 3, -4 }));
