@@ -121,7 +121,7 @@ class SessionController {
 					+ "parameter back after the step. The first step fixes the tensors' names and shapes. "
 					+ "In safetensors (application/octet-stream, by Content-Type and Accept independently) a parameter "
 					+ "goes under its name and its gradient under name + '.grad' (F64, F32; F16 and BF16 for "
-					+ "gradients); the answer holds each parameter in the dtype it was sent, the step in __metadata__.")
+					+ "gradients); the answer holds each parameter in the dtype it was sent, the step in `__metadata__`.")
 	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = { @Content(
 			mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = StepRequest.class),
 			examples = {
@@ -136,7 +136,7 @@ class SessionController {
 	@ApiResponse(responseCode = "200", description = "Every parameter after the step.", content = {
 			@Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = StepResponse.class)),
 			@Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE, schema = @Schema(type = "string",
-					format = "binary", description = "safetensors: each parameter under its name; step in __metadata__")) })
+					format = "binary", description = "safetensors: each parameter under its name; step in `__metadata__`")) })
 	StepResponse step(@PathVariable String id, @Valid @RequestBody StepRequest request) {
 		StepResult result = this.sessions.step(id, request.parameters(), request.gradients());
 		return new StepResponse(result.step(), result.parameters());
@@ -148,7 +148,7 @@ class SessionController {
 			description = "Everything needed to resume: POST it as 'state' to /v1/sessions (or POST the safetensors "
 					+ "form as the body) for a session that continues bit for bit. In safetensors the tensors are "
 					+ "name.firstMoment, name.secondMoment, name.maxSecondMoment, name.parameter and the rest "
-					+ "(optimizer, precision, steps) is in __metadata__.")
+					+ "(optimizer, precision, steps) is in `__metadata__`.")
 	@ApiResponse(responseCode = "200", description = "The checkpoint.", content = {
 			@Content(mediaType = MediaType.APPLICATION_JSON_VALUE,
 					schema = @Schema(implementation = CheckpointDocument.class)),
