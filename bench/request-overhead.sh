@@ -4,14 +4,22 @@
 # run, alternating phases so both see the same machine. Target: steps/s >= 0.7 x health/s.
 #
 # Usage (from the project root): bench/request-overhead.sh [seconds per phase, default 10] [rounds, default 3]
-# Needs wrk (Debian: apt-get install wrk); builds the jar when it is missing. Load stays on 127.0.0.1.
+# Needs wrk (installs it from Debian's packages when run as root); builds the jar when it is missing. Load stays on
+# 127.0.0.1 and every phase ends by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
 rounds=${2:-3}
 port=${BENCH_PORT:-18081}
 connections=${BENCH_CONNECTIONS:-8}
-command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
+if ! command -v wrk >/dev/null; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    echo "installing wrk from Debian's packages ..."
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+  else
+    echo "wrk is needed: sudo apt-get install wrk"; exit 1
+  fi
+fi
 jar=$(ls target/adam-optimizer-service-*.jar 2>/dev/null | grep -v original | head -1 || true)
 if [[ -z $jar ]]; then ./mvnw -B -q -DskipTests package; jar=$(ls target/adam-optimizer-service-*.jar | head -1); fi
 
