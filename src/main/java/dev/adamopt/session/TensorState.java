@@ -63,6 +63,15 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 	/** Sets the state from a checkpoint already checked for shape and consistency. */
 	abstract void restore(TensorCheckpoint checkpoint, boolean amsgrad, boolean holdsParameter);
 
+	/** float32 values widened, exactly, to a new double array. */
+	static double[] widen(float[] source) {
+		double[] target = new double[source.length];
+		for (int i = 0; i < source.length; i++) {
+			target[i] = source[i];
+		}
+		return target;
+	}
+
 	/** A prepared change: applying it cannot fail. */
 	interface Update {
 
@@ -127,8 +136,7 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 
 		@Override
 		Runnable prepareHold(Tensor parameter) {
-			double[] p = toFloat64(parameter);
-			double[] held = (p == parameter.float64()) ? p.clone() : p;
+			double[] held = ownFloat64(parameter);
 			return () -> this.parameter = held;
 		}
 
@@ -163,8 +171,8 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 			this.step = checkpoint.step();
 			copy(checkpoint.firstMoment(), this.firstMoment);
 			copy(checkpoint.secondMoment(), this.secondMoment);
-			this.maxSecondMoment = amsgrad ? toFloat64(checkpoint.maxSecondMoment()).clone() : null;
-			this.parameter = holdsParameter ? toFloat64(checkpoint.parameter()).clone() : null;
+			this.maxSecondMoment = amsgrad ? ownFloat64(checkpoint.maxSecondMoment()) : null;
+			this.parameter = holdsParameter ? ownFloat64(checkpoint.parameter()) : null;
 		}
 
 		private static void copy(Tensor from, double[] to) {
@@ -174,15 +182,12 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 
 		/** The tensor's float64 data: shared when it is float64, widened (exactly) when float32. */
 		private static double[] toFloat64(Tensor tensor) {
-			if (!tensor.isFloat32()) {
-				return tensor.float64();
-			}
-			float[] source = tensor.float32();
-			double[] target = new double[source.length];
-			for (int i = 0; i < source.length; i++) {
-				target[i] = source[i];
-			}
-			return target;
+			return tensor.isFloat32() ? widen(tensor.float32()) : tensor.float64();
+		}
+
+		/** The tensor's float64 data in an array of the session's own: copied or widened, never both. */
+		private static double[] ownFloat64(Tensor tensor) {
+			return tensor.isFloat32() ? widen(tensor.float32()) : tensor.float64().clone();
 		}
 
 	}
@@ -241,17 +246,8 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 
 		@Override
 		Runnable prepareHold(Tensor parameter) {
-			float[] p = toFloat32(parameter, "parameter", this.name);
-			float[] held = (p == parameter.float32()) ? p.clone() : p;
+			float[] held = ownFloat32(parameter, "parameter", this.name);
 			return () -> this.parameter = held;
-		}
-
-		private static double[] widen(float[] source) {
-			double[] target = new double[source.length];
-			for (int i = 0; i < source.length; i++) {
-				target[i] = source[i];
-			}
-			return target;
 		}
 
 		@Override
@@ -274,12 +270,17 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 			this.step = checkpoint.step();
 			float[] first = toFloat32(checkpoint.firstMoment(), "firstMoment", this.name);
 			float[] second = toFloat32(checkpoint.secondMoment(), "secondMoment", this.name);
-			float[] max = amsgrad ? toFloat32(checkpoint.maxSecondMoment(), "maxSecondMoment", this.name) : null;
-			float[] param = holdsParameter ? toFloat32(checkpoint.parameter(), "parameter", this.name) : null;
+			float[] max = amsgrad ? ownFloat32(checkpoint.maxSecondMoment(), "maxSecondMoment", this.name) : null;
+			float[] param = holdsParameter ? ownFloat32(checkpoint.parameter(), "parameter", this.name) : null;
 			System.arraycopy(first, 0, this.firstMoment, 0, first.length);
 			System.arraycopy(second, 0, this.secondMoment, 0, second.length);
-			this.maxSecondMoment = (max != null) ? max.clone() : null;
-			this.parameter = (param != null) ? param.clone() : null;
+			this.maxSecondMoment = max;
+			this.parameter = param;
+		}
+
+		/** The tensor's float32 data in an array of the session's own: copied or rounded, never both. */
+		static float[] ownFloat32(Tensor tensor, String role, String name) {
+			return tensor.isFloat32() ? tensor.float32().clone() : toFloat32(tensor, role, name);
 		}
 
 		/**
