@@ -23,7 +23,7 @@ final class TensorJsonDeserializer extends ValueDeserializer<Tensor> {
 			return Tensor.ofFloat64(SCALAR, new double[] { finite(parser, context) });
 		}
 		if (token != JsonToken.START_ARRAY) {
-			return fail(context, "a tensor must be a number or nested arrays of numbers, got " + describe(token));
+			return fail(context, "a tensor must be a number or nested arrays of numbers, got " + JsonTokenNames.describe(token));
 		}
 		int[] shape = new int[Tensor.MAX_RANK + 1]; // shape[d] for depth d = 1..rank, -1 while unknown
 		Arrays.fill(shape, -1);
@@ -70,7 +70,7 @@ final class TensorJsonDeserializer extends ValueDeserializer<Tensor> {
 				depth--;
 			}
 			else {
-				return fail(context, "a tensor holds only numbers and arrays, got " + describe(token));
+				return fail(context, "a tensor holds only numbers and arrays, got " + JsonTokenNames.describe(token));
 			}
 		}
 		int rank = 0;
@@ -94,16 +94,6 @@ final class TensorJsonDeserializer extends ValueDeserializer<Tensor> {
 			fail(context, "a tensor may hold at most " + (Integer.MAX_VALUE - 8) + " elements");
 		}
 		return size + Math.max(size / 2, 16);
-	}
-
-	private static String describe(JsonToken token) {
-		return switch (token) {
-			case VALUE_STRING -> "a string";
-			case VALUE_TRUE, VALUE_FALSE -> "a boolean";
-			case VALUE_NULL -> "null";
-			case START_OBJECT -> "an object";
-			default -> String.valueOf(token);
-		};
 	}
 
 	private static <T> T fail(DeserializationContext context, String message) {

@@ -1,5 +1,6 @@
 package dev.adamopt.web;
 
+import dev.adamopt.tensor.JsonTokenNames;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.databind.DeserializationContext;
@@ -26,10 +27,7 @@ final class StrictScalarsModule extends SimpleModule {
 			@Override
 			Long read(JsonParser parser) {
 				return (parser.currentToken() == JsonToken.VALUE_NUMBER_INT
-						&& parser.getNumberType() == JsonParser.NumberType.INT
-						|| parser.currentToken() == JsonToken.VALUE_NUMBER_INT
-								&& parser.getNumberType() == JsonParser.NumberType.LONG)
-						? parser.getLongValue() : null;
+						&& parser.getNumberType() != JsonParser.NumberType.BIG_INTEGER) ? parser.getLongValue() : null;
 			}
 		});
 		addDeserializer(Boolean.class, new Strict<>(Boolean.class, "true or false") {
@@ -67,7 +65,7 @@ final class StrictScalarsModule extends SimpleModule {
 			T value = read(parser);
 			if (value == null) {
 				return context.reportInputMismatch(this.type, "expected " + this.expected + ", got "
-						+ TokenNames.describe(parser.currentToken()));
+						+ JsonTokenNames.describe(parser.currentToken()));
 			}
 			return value;
 		}

@@ -1,13 +1,14 @@
-package dev.adamopt.web;
+package dev.adamopt.tensor;
 
 import tools.jackson.core.JsonToken;
 
-final class TokenNames {
+/** How a JSON token is named in the details of problems: "a string", "null", ... */
+public final class JsonTokenNames {
 
-	private TokenNames() {
+	private JsonTokenNames() {
 	}
 
-	static String describe(JsonToken token) {
+	public static String describe(JsonToken token) {
 		if (token == null) {
 			return "nothing";
 		}
