@@ -79,16 +79,13 @@ public final class OptimizerSession {
 	void holdParameters(Map<String, Tensor> parameters, Instant now) {
 		this.lock.lock();
 		try {
-			Map<String, TensorState> states = this.tensors.isEmpty() ? createTensors(parameters, "parameters")
-					: this.tensors;
-			if (states == this.tensors) {
-				checkCovers(parameters, "parameters");
-			}
+			Map<String, TensorState> created = createOrCheck(parameters);
+			Map<String, TensorState> states = (created != null) ? created : this.tensors;
 			List<Runnable> holds = new ArrayList<>(states.size());
 			states.forEach((name, state) -> holds.add(state.prepareHold(parameters.get(name))));
 			// nothing below can fail
-			if (states != this.tensors) {
-				this.tensors.putAll(states);
+			if (created != null) {
+				this.tensors.putAll(created);
 			}
 			holds.forEach(Runnable::run);
 			this.holdsParameters = true;
@@ -116,12 +113,9 @@ public final class OptimizerSession {
 					throw new SessionException(Reason.TENSOR_MISMATCH, "'parameters' is required: this session does "
 							+ "not hold its parameters, so each step sends every tensor with its current value");
 				}
-				if (states.isEmpty()) {
-					created = createTensors(parameters, "parameters");
+				created = createOrCheck(parameters);
+				if (created != null) {
 					states = created;
-				}
-				else {
-					checkCovers(parameters, "parameters");
 				}
 			}
 			Map<String, Tensor> resolved = resolveGradients(gradients, states);
@@ -226,6 +220,18 @@ public final class OptimizerSession {
 		session.holdsParameters = checkpoint.holdsParameters();
 		session.step = checkpoint.step();
 		return session;
+	}
+
+	/**
+	 * The tensor states these parameters fix when the session has none yet (not yet added); otherwise {@code null},
+	 * after checking that the parameters are exactly the session's tensors in their shapes.
+	 */
+	private Map<String, TensorState> createOrCheck(Map<String, Tensor> parameters) {
+		if (this.tensors.isEmpty()) {
+			return createTensors(parameters, "parameters");
+		}
+		checkCovers(parameters, "parameters");
+		return null;
 	}
 
 	private Map<String, TensorState> createTensors(Map<String, Tensor> parameters, String field) {
