@@ -1,31 +1,61 @@
 package dev.adamopt.session;
 
 import java.time.Duration;
-import java.util.Collection;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 
-/** Sessions in memory; a session not used for the idle timeout is dropped. */
+/**
+ * Sessions in this JVM's memory; a session not used for the idle timeout is dropped. Keeps an index in the order of
+ * creation so that listing pages costs the page, not the number of sessions.
+ */
 final class CaffeineSessionStore implements SessionStore {
 
 	private final Cache<String, OptimizerSession> cache;
 
+	private final ConcurrentSkipListSet<Key> order = new ConcurrentSkipListSet<>();
+
+	/**
+	 * @param onRemoved called once for every session that leaves the store (removed or expired), on the thread that
+	 * removed it
+	 */
+	CaffeineSessionStore(Duration idleTimeout, Ticker ticker, Consumer<OptimizerSession> onRemoved) {
+		this.cache = Caffeine.newBuilder()
+			.expireAfterAccess(idleTimeout)
+			.ticker(ticker)
+			.executor(Runnable::run)
+			.<String, OptimizerSession>removalListener((id, session, cause) -> {
+				if (session != null && cause != RemovalCause.REPLACED) {
+					this.order.remove(session.key());
+					onRemoved.accept(session);
+				}
+			})
+			.build();
+	}
+
 	CaffeineSessionStore(Duration idleTimeout, Ticker ticker) {
-		this.cache = Caffeine.newBuilder().expireAfterAccess(idleTimeout).ticker(ticker).build();
+		this(idleTimeout, ticker, session -> {
+		});
 	}
 
 	@Override
-	public void put(OptimizerSession session) {
+	public void add(OptimizerSession session) {
+		this.order.add(session.key());
 		this.cache.put(session.id(), session);
 	}
 
 	@Override
-	public Optional<OptimizerSession> find(String id) {
-		return Optional.ofNullable(this.cache.getIfPresent(id));
+	public <T> Optional<T> apply(String id, Function<OptimizerSession, T> action) {
+		OptimizerSession session = this.cache.getIfPresent(id);
+		return (session != null) ? Optional.ofNullable(action.apply(session)) : Optional.empty();
 	}
 
 	@Override
@@ -34,10 +64,32 @@ final class CaffeineSessionStore implements SessionStore {
 	}
 
 	@Override
-	public Collection<OptimizerSession> all() {
-		// the policy's view skips expired entries that have not been cleaned up yet
+	public long size() {
 		this.cache.cleanUp();
-		return List.copyOf(this.cache.asMap().values());
+		return this.cache.estimatedSize();
+	}
+
+	@Override
+	public <T> List<T> page(Key after, int limit, Function<OptimizerSession, T> action) {
+		// expired sessions that have not been cleaned up yet are dropped (and leave the index) here
+		this.cache.cleanUp();
+		List<T> page = new ArrayList<>(Math.min(limit, 1024));
+		for (Key key : (after != null) ? this.order.tailSet(after, false) : this.order) {
+			if (page.size() == limit) {
+				break;
+			}
+			OptimizerSession session = this.cache.policy().getIfPresentQuietly(key.id());
+			if (session != null) {
+				page.add(action.apply(session));
+			}
+		}
+		return page;
+	}
+
+	@Override
+	public void forEach(Consumer<OptimizerSession> action) {
+		this.cache.cleanUp();
+		this.cache.asMap().values().forEach(action);
 	}
 
 }

@@ -57,6 +57,11 @@ public final class OptimizerSession {
 		return this.id;
 	}
 
+	/** The session's place in the order of creation; never changes. */
+	SessionStore.Key key() {
+		return new SessionStore.Key(this.createdAt, this.id);
+	}
+
 	SessionSnapshot snapshot() {
 		this.lock.lock();
 		try {

@@ -11,7 +11,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties(SessionConfiguration.SessionProperties.class)
+@EnableConfigurationProperties({ SessionConfiguration.SessionProperties.class, LimitsProperties.class })
 class SessionConfiguration {
 
 	@Bean

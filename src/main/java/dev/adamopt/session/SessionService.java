@@ -1,10 +1,10 @@
 package dev.adamopt.session;
 
 import java.time.Clock;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 import dev.adamopt.kernel.Hyperparameters;
@@ -35,7 +35,7 @@ public class SessionService {
 		if (parameters != null) {
 			session.holdParameters(parameters, this.clock.instant());
 		}
-		this.store.put(session);
+		this.store.add(session);
 		return session.snapshot();
 	}
 
@@ -50,21 +50,17 @@ public class SessionService {
 			// a value float32 cannot hold is a fault of the checkpoint, not of a step's tensors
 			throw new SessionException(Reason.INVALID_CHECKPOINT, ex.getMessage());
 		}
-		this.store.put(session);
+		this.store.add(session);
 		return session.snapshot();
 	}
 
 	public SessionSnapshot get(String id) {
-		return find(id).snapshot();
+		return on(id, OptimizerSession::snapshot);
 	}
 
 	/** Every live session, oldest first. */
 	public List<SessionSnapshot> list() {
-		return this.store.all()
-			.stream()
-			.map(OptimizerSession::snapshot)
-			.sorted(Comparator.comparing(SessionSnapshot::createdAt).thenComparing(SessionSnapshot::id))
-			.toList();
+		return this.store.page(null, Integer.MAX_VALUE, OptimizerSession::snapshot);
 	}
 
 	public void delete(String id) {
@@ -75,7 +71,7 @@ public class SessionService {
 
 	/** Changes hyperparameters between steps; {@code change} gets the current ones and may throw to refuse. */
 	public SessionSnapshot updateHyperparameters(String id, UnaryOperator<Hyperparameters> change) {
-		return find(id).updateHyperparameters(change, this.clock.instant());
+		return on(id, session -> session.updateHyperparameters(change, this.clock.instant()));
 	}
 
 	/**
@@ -83,27 +79,29 @@ public class SessionService {
 	 * {@code gradients} stay as they are.
 	 */
 	public StepResult step(String id, Map<String, Tensor> parameters, Map<String, Tensor> gradients) {
-		return find(id).step(parameters, gradients, this.clock.instant());
+		return on(id, session -> session.step(parameters, gradients, this.clock.instant()));
 	}
 
 	/** Makes the session hold these parameters (moments kept); the first ones fix the tensors. */
 	public SessionSnapshot holdParameters(String id, Map<String, Tensor> parameters) {
-		OptimizerSession session = find(id);
-		session.holdParameters(parameters, this.clock.instant());
-		return session.snapshot();
+		return on(id, session -> {
+			session.holdParameters(parameters, this.clock.instant());
+			return session.snapshot();
+		});
 	}
 
 	/** The parameters the session holds. */
 	public Map<String, Tensor> parameters(String id) {
-		return find(id).heldParameters();
+		return on(id, OptimizerSession::heldParameters);
 	}
 
 	public Checkpoint checkpoint(String id) {
-		return find(id).checkpoint();
+		return on(id, OptimizerSession::checkpoint);
 	}
 
-	private OptimizerSession find(String id) {
-		return this.store.find(id).orElseThrow(() -> notFound(id));
+	/** Runs {@code action} on the session where it lives; 404 when there is none. */
+	private <T> T on(String id, Function<OptimizerSession, T> action) {
+		return this.store.apply(id, action).orElseThrow(() -> notFound(id));
 	}
 
 	private static SessionException notFound(String id) {
