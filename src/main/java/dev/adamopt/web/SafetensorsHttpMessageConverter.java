@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
+import dev.adamopt.session.CheckpointFormat;
 import dev.adamopt.tensor.Dtype;
 import dev.adamopt.tensor.Safetensors;
 import dev.adamopt.tensor.SafetensorsException;
@@ -14,10 +15,6 @@ import dev.adamopt.web.Dtos.CreateSessionRequest;
 import dev.adamopt.web.Dtos.ParameterSet;
 import dev.adamopt.web.Dtos.StepRequest;
 import dev.adamopt.web.Dtos.StepResponse;
-import dev.adamopt.web.Dtos.TensorStateDocument;
-import tools.jackson.core.JacksonException;
-import tools.jackson.core.type.TypeReference;
-import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.http.HttpInputMessage;
 import org.springframework.http.HttpOutputMessage;
@@ -27,8 +24,8 @@ import org.springframework.http.converter.HttpMessageNotReadableException;
 
 /**
  * Reads and writes the API's tensor bodies as safetensors ({@code application/octet-stream}): steps (a parameter
- * under its name, its gradient under {@code name + ".grad"}), parameter sets and checkpoints ({@code name.firstMoment},
- * {@code name.secondMoment}, {@code name.maxSecondMoment}, {@code name.parameter}; the rest in {@code __metadata__}).
+ * under its name, its gradient under {@code name + ".grad"}), parameter sets and checkpoints (in the session's own
+ * {@link CheckpointFormat}, the same as the session files on disk).
  */
 final class SafetensorsHttpMessageConverter extends AbstractHttpMessageConverter<Object> {
 
@@ -37,14 +34,11 @@ final class SafetensorsHttpMessageConverter extends AbstractHttpMessageConverter
 	private static final Set<Class<?>> TYPES = Set.of(StepRequest.class, StepResponse.class, ParameterSet.class,
 			CreateSessionRequest.class, CheckpointDocument.class);
 
-	private static final Set<String> STATE_SUFFIXES = Set.of("firstMoment", "secondMoment", "maxSecondMoment",
-			"parameter");
+	private final CheckpointFormat checkpointFormat;
 
-	private final JsonMapper jsonMapper;
-
-	SafetensorsHttpMessageConverter(JsonMapper jsonMapper) {
+	SafetensorsHttpMessageConverter(CheckpointFormat checkpointFormat) {
 		super(MediaType.APPLICATION_OCTET_STREAM);
-		this.jsonMapper = jsonMapper;
+		this.checkpointFormat = checkpointFormat;
 	}
 
 	@Override
@@ -70,7 +64,8 @@ final class SafetensorsHttpMessageConverter extends AbstractHttpMessageConverter
 				return new ParameterSet(parameters(file));
 			}
 			if (clazz == CreateSessionRequest.class) {
-				return new CreateSessionRequest(null, null, null, checkpoint(file));
+				return new CreateSessionRequest(null, null, null,
+						CheckpointMapper.toDocument(this.checkpointFormat.decode(file)));
 			}
 		}
 		catch (SafetensorsException ex) {
@@ -107,52 +102,6 @@ final class SafetensorsHttpMessageConverter extends AbstractHttpMessageConverter
 		}
 	}
 
-	private CheckpointDocument checkpoint(Safetensors.File file) {
-		Map<String, String> metadata = file.metadata();
-		Map<String, Long> tensorSteps = metadataJson(metadata, "tensorSteps", new TypeReference<>() {
-		});
-		Map<String, Map<String, Tensor>> byTensor = new LinkedHashMap<>();
-		tensorSteps.keySet().forEach(name -> byTensor.put(name, new LinkedHashMap<>()));
-		file.tensors().forEach((key, tensor) -> {
-			int dot = key.lastIndexOf('.');
-			String suffix = (dot < 0) ? "" : key.substring(dot + 1);
-			String name = (dot < 0) ? key : key.substring(0, dot);
-			if (!STATE_SUFFIXES.contains(suffix)) {
-				throw new SafetensorsException("checkpoint tensor '" + key + "' must be named <tensor>.<part>, part one "
-						+ "of " + STATE_SUFFIXES);
-			}
-			Map<String, Tensor> parts = byTensor.get(name);
-			if (parts == null) {
-				throw new SafetensorsException("checkpoint tensor '" + key + "' belongs to '" + name
-						+ "', which __metadata__.tensorSteps does not list");
-			}
-			requireFullDtype(file, key, "checkpoint tensor");
-			parts.put(suffix, tensor);
-		});
-		Map<String, TensorStateDocument> tensors = new LinkedHashMap<>();
-		byTensor.forEach((name, parts) -> tensors.put(name, new TensorStateDocument(tensorSteps.get(name),
-				parts.get("firstMoment"), parts.get("secondMoment"), parts.get("maxSecondMoment"),
-				parts.get("parameter"))));
-		return new CheckpointDocument(metadataJson(metadata, "optimizer", new TypeReference<OptimizerSettings>() {
-		}), metadata.get("precision"), metadataJson(metadata, "step", new TypeReference<Long>() {
-		}), metadataJson(metadata, "holdsParameters", new TypeReference<Boolean>() {
-		}), tensors);
-	}
-
-	private <T> T metadataJson(Map<String, String> metadata, String key, TypeReference<T> type) {
-		String text = metadata.get(key);
-		if (text == null) {
-			throw new SafetensorsException("a checkpoint needs __metadata__." + key
-					+ " (GET /v1/sessions/{id}/state with Accept: application/octet-stream writes it)");
-		}
-		try {
-			return this.jsonMapper.readValue(text, type);
-		}
-		catch (JacksonException ex) {
-			throw new SafetensorsException("__metadata__." + key + " is not valid: " + ex.getOriginalMessage());
-		}
-	}
-
 	@Override
 	protected void writeInternal(Object body, HttpOutputMessage output) throws IOException {
 		Map<String, Tensor> tensors;
@@ -165,23 +114,10 @@ final class SafetensorsHttpMessageConverter extends AbstractHttpMessageConverter
 			tensors = parameters.tensors();
 		}
 		else if (body instanceof CheckpointDocument checkpoint) {
-			tensors = new LinkedHashMap<>();
-			Map<String, Long> steps = new LinkedHashMap<>();
-			for (Map.Entry<String, TensorStateDocument> entry : checkpoint.tensors().entrySet()) {
-				String name = entry.getKey();
-				TensorStateDocument state = entry.getValue();
-				steps.put(name, state.step());
-				putIfPresent(tensors, name + ".firstMoment", state.firstMoment());
-				putIfPresent(tensors, name + ".secondMoment", state.secondMoment());
-				putIfPresent(tensors, name + ".maxSecondMoment", state.maxSecondMoment());
-				putIfPresent(tensors, name + ".parameter", state.parameter());
-			}
-			metadata.put("format", "adam-optimizer-checkpoint/1");
-			metadata.put("optimizer", this.jsonMapper.writeValueAsString(checkpoint.optimizer()));
-			metadata.put("precision", checkpoint.precision());
-			metadata.put("step", Long.toString(checkpoint.step()));
-			metadata.put("holdsParameters", Boolean.toString(checkpoint.holdsParameters()));
-			metadata.put("tensorSteps", this.jsonMapper.writeValueAsString(steps));
+			CheckpointFormat.Encoded file = this.checkpointFormat.encode(CheckpointMapper.fromDocument(checkpoint));
+			output.getHeaders().setContentLength(file.length());
+			file.writeTo(output.getBody());
+			return;
 		}
 		else {
 			throw new IllegalArgumentException("cannot write " + body.getClass().getSimpleName() + " as safetensors");
@@ -189,12 +125,6 @@ final class SafetensorsHttpMessageConverter extends AbstractHttpMessageConverter
 		byte[] header = Safetensors.header(tensors, metadata);
 		output.getHeaders().setContentLength(Safetensors.length(header, tensors));
 		Safetensors.write(header, tensors, output.getBody());
-	}
-
-	private static void putIfPresent(Map<String, Tensor> tensors, String key, Tensor tensor) {
-		if (tensor != null) {
-			tensors.put(key, tensor);
-		}
 	}
 
 }

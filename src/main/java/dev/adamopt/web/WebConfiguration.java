@@ -1,5 +1,6 @@
 package dev.adamopt.web;
 
+import dev.adamopt.session.CheckpointFormat;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.context.annotation.Configuration;
@@ -17,7 +18,7 @@ class WebConfiguration implements WebMvcConfigurer {
 
 	@Override
 	public void configureMessageConverters(HttpMessageConverters.ServerBuilder builder) {
-		builder.addCustomConverter(new SafetensorsHttpMessageConverter(this.jsonMapper));
+		builder.addCustomConverter(new SafetensorsHttpMessageConverter(new CheckpointFormat(this.jsonMapper)));
 	}
 
 }
