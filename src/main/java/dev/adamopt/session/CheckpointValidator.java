@@ -17,7 +17,22 @@ final class CheckpointValidator {
 	private CheckpointValidator() {
 	}
 
+	/** Checks a checkpoint from a client: {@link #checkStructure} and the values of its second moments. */
 	static void check(Checkpoint checkpoint) {
+		checkStructure(checkpoint);
+		checkpoint.tensors().forEach((name, tensor) -> {
+			requireNonNegative(tensor.secondMoment(), "tensors." + name + ".secondMoment");
+			if (tensor.maxSecondMoment() != null) {
+				requireNonNegative(tensor.maxSecondMoment(), "tensors." + name + ".maxSecondMoment");
+			}
+		});
+	}
+
+	/**
+	 * Checks names, shapes, step counts and which parts are present, not the values: a session's own state, read
+	 * back from its file, may hold what its steps computed (infinities, NaN after an overflow, as in torch).
+	 */
+	static void checkStructure(Checkpoint checkpoint) {
 		if (checkpoint.step() < 0 || checkpoint.step() > MAX_STEP) {
 			throw invalid("step must be between 0 and " + MAX_STEP + ", got " + checkpoint.step());
 		}
@@ -37,11 +52,9 @@ final class CheckpointValidator {
 			Tensor first = require(tensor.firstMoment(), where + ".firstMoment");
 			int[] shape = first.shape();
 			requireShape(require(tensor.secondMoment(), where + ".secondMoment"), shape, where + ".secondMoment");
-			requireNonNegative(tensor.secondMoment(), where + ".secondMoment");
 			if (amsgrad) {
 				Tensor max = require(tensor.maxSecondMoment(), where + ".maxSecondMoment (amsgrad is on)");
 				requireShape(max, shape, where + ".maxSecondMoment");
-				requireNonNegative(max, where + ".maxSecondMoment");
 			}
 			else if (tensor.maxSecondMoment() != null) {
 				throw invalid(where + ".maxSecondMoment is given but amsgrad is off: leave it out or turn amsgrad on");

@@ -45,16 +45,39 @@ public final class OptimizerSession {
 
 	private Instant lastUsedAt;
 
+	/** Counts the changes: creation makes it 1, every step, PATCH or PUT of parameters adds one. */
+	private long version;
+
 	OptimizerSession(String id, Hyperparameters hyperparameters, Precision precision, Instant now) {
+		this(id, hyperparameters, precision, now, now);
+		this.version = 1;
+	}
+
+	private OptimizerSession(String id, Hyperparameters hyperparameters, Precision precision, Instant createdAt,
+			Instant lastUsedAt) {
 		this.id = Objects.requireNonNull(id, "id");
 		this.hyperparameters = Objects.requireNonNull(hyperparameters, "hyperparameters");
 		this.precision = Objects.requireNonNull(precision, "precision");
-		this.createdAt = now;
-		this.lastUsedAt = now;
+		this.createdAt = createdAt;
+		this.lastUsedAt = lastUsedAt;
 	}
 
 	public String id() {
 		return this.id;
+	}
+
+	/**
+	 * The number of changes so far: 1 when created or resumed, one more with every step, PATCH and PUT of parameters
+	 * (kept across restarts). Equal versions of one session mean equal state.
+	 */
+	public long version() {
+		this.lock.lock();
+		try {
+			return this.version;
+		}
+		finally {
+			this.lock.unlock();
+		}
 	}
 
 	/** The session's place in the order of creation; never changes. */
@@ -95,6 +118,7 @@ public final class OptimizerSession {
 			holds.forEach(Runnable::run);
 			this.holdsParameters = true;
 			this.lastUsedAt = now;
+			this.version++;
 		}
 		finally {
 			this.lock.unlock();
@@ -144,6 +168,7 @@ public final class OptimizerSession {
 			}
 			this.step++;
 			this.lastUsedAt = now;
+			this.version++;
 			return new StepResult(this.step, result);
 		}
 		finally {
@@ -166,6 +191,7 @@ public final class OptimizerSession {
 			}
 			this.hyperparameters = next;
 			this.lastUsedAt = now;
+			this.version++;
 		}
 		finally {
 			this.lock.unlock();
@@ -180,6 +206,18 @@ public final class OptimizerSession {
 			Map<String, TensorCheckpoint> states = new LinkedHashMap<>();
 			this.tensors.forEach((name, state) -> states.put(name, state.checkpoint(amsgrad)));
 			return new Checkpoint(this.hyperparameters, this.precision, this.step, this.holdsParameters, states);
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/** Everything a session file holds, taken under the lock: one copy of the state. */
+	PersistedSession persisted() {
+		this.lock.lock();
+		try {
+			return new PersistedSession(this.id, this.createdAt, this.lastUsedAt, this.version, checkpoint(),
+					PersistedSession.Metadata.NONE);
 		}
 		finally {
 			this.lock.unlock();
@@ -215,7 +253,21 @@ public final class OptimizerSession {
 
 	/** A new session carrying a checked checkpoint's state. */
 	static OptimizerSession restore(String id, Checkpoint checkpoint, Instant now) {
-		OptimizerSession session = new OptimizerSession(id, checkpoint.hyperparameters(), checkpoint.precision(), now);
+		OptimizerSession session = restore(id, checkpoint, now, now);
+		session.version = 1;
+		return session;
+	}
+
+	/** The session a session file holds, as it was: same id, times, version and state. */
+	static OptimizerSession restore(PersistedSession saved) {
+		OptimizerSession session = restore(saved.id(), saved.checkpoint(), saved.createdAt(), saved.lastUsedAt());
+		session.version = saved.version();
+		return session;
+	}
+
+	private static OptimizerSession restore(String id, Checkpoint checkpoint, Instant createdAt, Instant lastUsedAt) {
+		OptimizerSession session = new OptimizerSession(id, checkpoint.hyperparameters(), checkpoint.precision(),
+				createdAt, lastUsedAt);
 		boolean amsgrad = checkpoint.hyperparameters().amsgrad();
 		checkpoint.tensors().forEach((name, saved) -> {
 			TensorState state = TensorState.create(name, saved.firstMoment().shape(), checkpoint.precision());

@@ -54,6 +54,12 @@ public class SessionService {
 		return session.snapshot();
 	}
 
+	/** Puts back a session read from its file as it was: same id, times, version and state. */
+	void restore(PersistedSession saved) {
+		CheckpointValidator.checkStructure(saved.checkpoint());
+		this.store.add(OptimizerSession.restore(saved));
+	}
+
 	public SessionSnapshot get(String id) {
 		return on(id, OptimizerSession::snapshot);
 	}
