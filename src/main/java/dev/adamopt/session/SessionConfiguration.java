@@ -4,6 +4,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
+import com.github.benmanes.caffeine.cache.Ticker;
+
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -11,7 +14,8 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties({ SessionConfiguration.SessionProperties.class, LimitsProperties.class })
+@EnableConfigurationProperties({ SessionConfiguration.SessionProperties.class, LimitsProperties.class,
+		PersistenceProperties.class })
 class SessionConfiguration {
 
 	@Bean
@@ -20,10 +24,17 @@ class SessionConfiguration {
 	}
 
 	@Bean
-	SessionStore sessionStore(SessionProperties properties, Clock clock) {
+	SessionStore sessionStore(SessionProperties properties, PersistenceProperties persistence, Clock clock,
+			ObjectProvider<SessionWriter> files) {
 		// expiry follows the injected clock, so tests move time instead of sleeping
-		return new CaffeineSessionStore(properties.idleTimeout(),
-				() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()));
+		Ticker ticker = () -> TimeUnit.MILLISECONDS.toNanos(clock.millis());
+		SessionWriter writer = files.getIfAvailable();
+		if (writer == null) {
+			return new CaffeineSessionStore(properties.idleTimeout(), ticker);
+		}
+		// a session deleted or expired loses its file
+		return new PersistentSessionStore(new CaffeineSessionStore(properties.idleTimeout(), ticker, writer::removed),
+				writer, persistence.mode() == PersistenceProperties.Mode.EVERY_STEP);
 	}
 
 	/**

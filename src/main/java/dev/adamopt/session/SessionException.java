@@ -24,7 +24,13 @@ public final class SessionException extends RuntimeException {
 		INVALID_CHECKPOINT,
 
 		/** The parameters were asked for, but the session does not hold them. */
-		PARAMETERS_NOT_HELD
+		PARAMETERS_NOT_HELD,
+
+		/**
+		 * With every-step persistence, the session's file could not be written: a new session was not created; a
+		 * change to a session was made in memory and is written later (the message says which).
+		 */
+		NOT_PERSISTED
 
 	}
 

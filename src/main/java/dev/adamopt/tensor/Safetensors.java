@@ -66,6 +66,16 @@ public final class Safetensors {
 	 * @throws SafetensorsException if the file is malformed (nothing is returned then)
 	 */
 	public static File read(InputStream in, long contentLength) throws IOException {
+		return read(in, contentLength, true);
+	}
+
+	/**
+	 * Reads one file from {@code in}; {@code contentLength} is the body's length when known, else {@code -1}.
+	 * @param finiteOnly whether NaN and infinities are refused (data from a client) or kept bit for bit (state the
+	 * service computed and wrote itself)
+	 * @throws SafetensorsException if the file is malformed (nothing is returned then)
+	 */
+	public static File read(InputStream in, long contentLength, boolean finiteOnly) throws IOException {
 		byte[] prefix = readFully(in, 8, "the 8-byte header length");
 		long headerLength = ByteBuffer.wrap(prefix).order(ByteOrder.LITTLE_ENDIAN).getLong();
 		if (headerLength < 2 || headerLength > MAX_HEADER_BYTES) {
@@ -85,7 +95,7 @@ public final class Safetensors {
 		Map<String, Dtype> dtypes = new LinkedHashMap<>();
 		byte[] chunk = new byte[CHUNK_BYTES];
 		for (Entry entry : entries) {
-			tensors.put(entry.name, readData(in, entry, chunk));
+			tensors.put(entry.name, readData(in, entry, chunk, finiteOnly));
 			dtypes.put(entry.name, entry.dtype);
 		}
 		if (in.read() != -1) {
@@ -201,7 +211,7 @@ public final class Safetensors {
 		}
 	}
 
-	private static Tensor readData(InputStream in, Entry entry, byte[] chunk) throws IOException {
+	private static Tensor readData(InputStream in, Entry entry, byte[] chunk, boolean finiteOnly) throws IOException {
 		int n = (int) ((entry.end - entry.begin) / entry.dtype.size());
 		ByteBuffer buffer = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
 		int perChunk = CHUNK_BYTES / entry.dtype.size();
@@ -213,7 +223,7 @@ public final class Safetensors {
 				data = (offset + count <= data.length) ? data : Arrays.copyOf(data, grown(data.length, n));
 				buffer.clear();
 				buffer.asDoubleBuffer().get(data, offset, count);
-				for (int i = offset; i < offset + count; i++) {
+				for (int i = offset; finiteOnly && i < offset + count; i++) {
 					if (!Double.isFinite(data[i])) {
 						throw nonFinite(entry, i, data[i]);
 					}
@@ -240,7 +250,7 @@ public final class Safetensors {
 					}
 				}
 			}
-			for (int i = offset; i < offset + count; i++) {
+			for (int i = offset; finiteOnly && i < offset + count; i++) {
 				if (!Float.isFinite(data[i])) {
 					throw nonFinite(entry, i, data[i]);
 				}

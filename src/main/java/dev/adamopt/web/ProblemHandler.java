@@ -53,6 +53,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 			case IMMUTABLE_SETTING -> ProblemType.IMMUTABLE_SETTING;
 			case INVALID_CHECKPOINT -> ProblemType.INVALID_CHECKPOINT;
 			case PARAMETERS_NOT_HELD -> ProblemType.PARAMETERS_NOT_HELD;
+			case NOT_PERSISTED -> ProblemType.PERSISTENCE_FAILED;
 		};
 		return problem(type, ex.getMessage());
 	}

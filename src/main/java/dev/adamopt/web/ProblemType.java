@@ -40,6 +40,8 @@ enum ProblemType {
 
 	BAD_REQUEST(HttpStatus.BAD_REQUEST, "bad-request", "Bad request"),
 
+	PERSISTENCE_FAILED(HttpStatus.SERVICE_UNAVAILABLE, "persistence-failed", "Not written to disk"),
+
 	INTERNAL_ERROR(HttpStatus.INTERNAL_SERVER_ERROR, "internal-error", "Internal error");
 
 	/** Problem types are documented in the README under this path. */

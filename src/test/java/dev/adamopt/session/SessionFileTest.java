@@ -1,0 +1,130 @@
+package dev.adamopt.session;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import static dev.adamopt.session.PersistenceTestSupport.FORMAT;
+import static dev.adamopt.session.PersistenceTestSupport.assertSameSession;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+/** The session file format: exact round trips, and every torn, altered or foreign file refused. */
+class SessionFileTest {
+
+	private final SessionFile sessionFile = new SessionFile(FORMAT);
+
+	static Stream<PersistedSession> sessions() {
+		return Stream.of(PersistenceTestSupport.float64Held(), PersistenceTestSupport.float32ClientHeld(),
+				PersistenceTestSupport.empty());
+	}
+
+	@ParameterizedTest
+	@MethodSource("sessions")
+	void fileShouldGiveBackTheSessionBitForBit(PersistedSession session) throws IOException {
+		byte[] file = write(session);
+
+		assertSameSession(read(file), session);
+		assertThat(write(read(file))).as("written again, the same bytes").isEqualTo(file);
+	}
+
+	@Test
+	void fileShouldCarryTheCheckpointExactlyAsTheApiEncodesIt() throws IOException {
+		PersistedSession session = PersistenceTestSupport.float64Held();
+		byte[] file = write(session);
+		ByteArrayOutputStream checkpoint = new ByteArrayOutputStream();
+		FORMAT.encode(session.checkpoint()).writeTo(checkpoint);
+
+		ByteBuffer layout = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
+		assertThat(new String(file, 0, 8, StandardCharsets.US_ASCII)).isEqualTo("ADAMSESS");
+		assertThat(layout.getInt(8)).isEqualTo(1);
+		int headerLength = layout.getInt(12);
+		long checkpointLength = layout.getLong(16 + headerLength);
+		assertThat(checkpointLength).isEqualTo(checkpoint.size());
+		int start = 16 + headerLength + 8;
+		assertThat(Arrays.copyOfRange(file, start, start + checkpoint.size())).isEqualTo(checkpoint.toByteArray());
+		assertThat(file).hasSize(start + checkpoint.size() + 4);
+	}
+
+	@Test
+	void everyChangedByteShouldBeRefusedNeverReadAsAnotherSession() throws IOException {
+		byte[] file = write(PersistenceTestSupport.float32ClientHeld());
+		for (int i = 0; i < file.length; i++) {
+			for (int flip : new int[] { 0x01, 0x80 }) {
+				byte[] altered = file.clone();
+				altered[i] ^= (byte) flip;
+				int at = i;
+				assertThatExceptionOfType(SessionFile.CorruptException.class).as("byte %d ^ %x", at, flip)
+					.isThrownBy(() -> read(altered));
+			}
+		}
+	}
+
+	@Test
+	void changedDataShouldBeRefusedAsAChecksumMismatch() throws IOException {
+		byte[] file = write(PersistenceTestSupport.float64Held());
+		file[file.length - 20] ^= 0x10;
+
+		assertThatExceptionOfType(SessionFile.CorruptException.class).isThrownBy(() -> read(file))
+			.withMessageContaining("checksum mismatch");
+	}
+
+	@Test
+	void truncatedFileShouldBeRefusedAsTruncated() throws IOException {
+		byte[] file = write(PersistenceTestSupport.float64Held());
+		for (int length : new int[] { 8, 12, 16, 40, file.length / 2, file.length - 5, file.length - 1 }) {
+			byte[] truncated = Arrays.copyOf(file, length);
+			assertThatExceptionOfType(SessionFile.CorruptException.class).as("first %d of %d bytes", length, file.length)
+				.isThrownBy(() -> read(truncated))
+				.withMessageContaining("truncated");
+		}
+		assertThatExceptionOfType(SessionFile.CorruptException.class).isThrownBy(() -> read(new byte[0]))
+			.withMessageContaining("not a session file");
+	}
+
+	@Test
+	void fileWithBytesAfterTheChecksumShouldBeRefused() throws IOException {
+		byte[] file = write(PersistenceTestSupport.empty());
+		byte[] longer = Arrays.copyOf(file, file.length + 1);
+
+		assertThatExceptionOfType(SessionFile.CorruptException.class).isThrownBy(() -> read(longer))
+			.withMessageContaining("the file has " + longer.length);
+	}
+
+	@Test
+	void fileOfAnotherFormatVersionShouldBeRefusedNamingTheVersion() throws IOException {
+		byte[] file = write(PersistenceTestSupport.float64Held());
+		ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 2);
+
+		assertThatExceptionOfType(SessionFile.CorruptException.class).isThrownBy(() -> read(file))
+			.withMessageContaining("format version 2, this service reads version 1");
+	}
+
+	@Test
+	void fileThatIsNotASessionFileShouldBeRefused() {
+		byte[] file = "{\"id\": \"not a session file at all\"}".getBytes(StandardCharsets.UTF_8);
+
+		assertThatExceptionOfType(SessionFile.CorruptException.class).isThrownBy(() -> read(file))
+			.withMessageContaining("not a session file");
+	}
+
+	private byte[] write(PersistedSession session) throws IOException {
+		ByteArrayOutputStream out = new ByteArrayOutputStream();
+		this.sessionFile.write(session, out);
+		return out.toByteArray();
+	}
+
+	private PersistedSession read(byte[] file) throws IOException {
+		return this.sessionFile.read(new ByteArrayInputStream(file), file.length);
+	}
+
+}
