@@ -46,13 +46,10 @@ final class SessionDirectory implements AutoCloseable {
 
 	private final FileChannel lockChannel;
 
-	private final FileLock lock;
-
-	private SessionDirectory(Path path, SessionFile format, FileChannel lockChannel, FileLock lock) {
+	private SessionDirectory(Path path, SessionFile format, FileChannel lockChannel) {
 		this.path = path;
 		this.format = format;
 		this.lockChannel = lockChannel;
-		this.lock = lock;
 	}
 
 	/**
@@ -87,7 +84,7 @@ final class SessionDirectory implements AutoCloseable {
 				Files.deleteIfExists(leftover);
 			}
 		}
-		return new SessionDirectory(directory, format, channel, lock);
+		return new SessionDirectory(directory, format, channel);
 	}
 
 	Path path() {
@@ -202,12 +199,8 @@ final class SessionDirectory implements AutoCloseable {
 	/** Gives the directory up: another process may take it from now on. */
 	@Override
 	public void close() throws IOException {
-		try {
-			this.lock.release();
-		}
-		finally {
-			this.lockChannel.close();
-		}
+		// closing the channel releases the lock
+		this.lockChannel.close();
 	}
 
 }

@@ -1,0 +1,393 @@
+package dev.adamopt.session;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+
+import dev.adamopt.kernel.Algorithm;
+import dev.adamopt.kernel.Hyperparameters;
+import dev.adamopt.kernel.Precision;
+import dev.adamopt.session.SessionException.Reason;
+import dev.adamopt.tensor.Tensor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+
+import static dev.adamopt.session.PersistenceTestSupport.FORMAT;
+import static dev.adamopt.session.PersistenceTestSupport.assertSameCheckpoint;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Sessions in files: every-step writes before answering, interval writes on the scheduler's turn (an injected
+ * scheduler the test runs by hand, an injected clock), ordered writes, deleted and expired sessions' files, the last
+ * write at shutdown, and the restore at start with unreadable files set aside.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+class SessionPersistenceTest {
+
+	private static final Duration IDLE_TIMEOUT = Duration.ofHours(24);
+
+	private static final Duration INTERVAL = Duration.ofSeconds(10);
+
+	@TempDir
+	Path dir;
+
+	private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+
+	private final List<Stack> opened = new ArrayList<>();
+
+	private final ExecutorService executor = Executors.newFixedThreadPool(6);
+
+	@AfterEach
+	void closeAll() throws IOException {
+		this.executor.shutdownNow();
+		for (Stack stack : this.opened) {
+			stack.directory.close();
+		}
+	}
+
+	// ---- every-step ------------------------------------------------------------------------------------------------
+
+	@Test
+	void everyStepShouldHaveEachChangeOnDiskBeforeItReturns() throws IOException {
+		Stack stack = open(true);
+		String id = stack.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT64, parameters(1))
+			.id();
+		assertThat(onDisk(id).version()).isEqualTo(2);
+
+		for (int i = 1; i <= 3; i++) {
+			this.clock.advance(Duration.ofSeconds(1));
+			stack.service.step(id, null, gradients(0.5 * i));
+			assertThat(onDisk(id).checkpoint().step()).isEqualTo(i);
+			assertSameCheckpoint(onDisk(id).checkpoint(), stack.service.checkpoint(id));
+			assertThat(onDisk(id).lastUsedAt()).isEqualTo(this.clock.instant());
+		}
+		stack.service.updateHyperparameters(id, h -> new Hyperparameters(h.algorithm(), 0.25, h.beta1(), h.beta2(),
+				h.epsilon(), h.weightDecay(), h.amsgrad(), h.maximize()));
+		assertThat(onDisk(id).checkpoint().hyperparameters().learningRate()).isEqualTo(0.25);
+		stack.service.holdParameters(id, parameters(7));
+		assertThat(onDisk(id).checkpoint().tensors().get("w").parameter().float64()).containsExactly(7, -7);
+		assertThat(onDisk(id).version()).isEqualTo(stack.version(id)).isEqualTo(7);
+		assertThat(stack.scheduler.task).as("every-step mode schedules retries too").isNotNull();
+	}
+
+	@Test
+	void everyStepShouldNotWriteForReadsOrRefusedChanges() throws IOException {
+		Stack stack = open(true);
+		String id = stack.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT64, parameters(1))
+			.id();
+		long writes = stack.writer.writes();
+
+		stack.service.get(id);
+		stack.service.checkpoint(id);
+		stack.service.list();
+		assertThatThrownBy(() -> stack.service.step(id, parameters(1), gradients(1)))
+			.isInstanceOf(SessionException.class);
+
+		assertThat(stack.writer.writes()).isEqualTo(writes);
+	}
+
+	@Test
+	void everyStepWhenTheDiskFailsShouldRefuseACreateAndReportAStepItCouldNotWrite() throws IOException {
+		Stack stack = open(true);
+		String id = stack.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT64, parameters(1))
+			.id();
+		Path aside = this.dir.resolveSibling(this.dir.getFileName() + "-away");
+		Files.move(this.dir, aside);
+
+		assertThatThrownBy(() -> stack.service.step(id, null, gradients(1)))
+			.isInstanceOfSatisfying(SessionException.class, ex -> {
+				assertThat(ex.reason()).isEqualTo(Reason.NOT_PERSISTED);
+				assertThat(ex.getMessage()).contains("GET the session");
+			});
+		assertThat(stack.service.get(id).step()).as("the step was made in memory").isEqualTo(1);
+		assertThatThrownBy(() -> stack.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT64,
+				null))
+			.isInstanceOfSatisfying(SessionException.class,
+					ex -> assertThat(ex.getMessage()).contains("it was not created"));
+		assertThat(stack.service.list()).extracting(SessionSnapshot::id).containsExactly(id);
+
+		Files.move(aside, this.dir);
+		stack.scheduler.runOnce();
+		assertThat(onDisk(id).checkpoint().step()).as("written on the next turn").isEqualTo(1);
+	}
+
+	// ---- interval --------------------------------------------------------------------------------------------------
+
+	@Test
+	void intervalShouldWriteChangedSessionsOnlyOnTheSchedulersTurn() throws IOException {
+		Stack stack = open(false);
+		assertThat(stack.scheduler.period).isEqualTo(INTERVAL);
+		String a = stack.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT64, parameters(1)).id();
+		String b = stack.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT32, null).id();
+		stack.service.step(a, null, gradients(1));
+		stack.service.step(b, parameters(2), gradients(1));
+		assertThat(files()).isEmpty();
+
+		stack.scheduler.runOnce();
+		assertThat(files()).containsExactlyInAnyOrder(a + ".session", b + ".session");
+		assertSameCheckpoint(onDisk(a).checkpoint(), stack.service.checkpoint(a));
+		assertSameCheckpoint(onDisk(b).checkpoint(), stack.service.checkpoint(b));
+		assertThat(stack.writer.writes()).isEqualTo(2);
+
+		stack.scheduler.runOnce();
+		assertThat(stack.writer.writes()).as("nothing changed, nothing written").isEqualTo(2);
+
+		stack.service.step(a, null, gradients(2));
+		stack.service.step(a, null, gradients(3));
+		assertThat(onDisk(a).checkpoint().step()).as("not before the turn").isEqualTo(1);
+		stack.scheduler.runOnce();
+		assertThat(stack.writer.writes()).as("only the changed session, once").isEqualTo(3);
+		assertThat(onDisk(a).checkpoint().step()).isEqualTo(3);
+		assertThat(onDisk(a).version()).isEqualTo(stack.version(a));
+	}
+
+	@Test
+	void closeShouldStopTheScheduleAndWriteEveryChangedSession() throws IOException {
+		Stack stack = open(false);
+		String id = stack.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT64, parameters(1))
+			.id();
+		stack.service.step(id, null, gradients(1));
+
+		stack.persistence.close();
+
+		assertThat(stack.scheduler.stopped).isTrue();
+		assertThat(onDisk(id).checkpoint().step()).isEqualTo(1);
+	}
+
+	// ---- order and deletion ----------------------------------------------------------------------------------------
+
+	@Test
+	void concurrentWritesShouldNeverPutAnOlderStateOverANewerOne() throws Exception {
+		Stack stack = open(true);
+		String id = stack.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT64, parameters(1))
+			.id();
+		int threads = 4;
+		int stepsEach = 25;
+		CountDownLatch start = new CountDownLatch(1);
+		AtomicBoolean stepping = new AtomicBoolean(true);
+		List<Long> seen = new ArrayList<>();
+		Future<?> watcher = this.executor.submit(() -> {
+			while (stepping.get()) {
+				seen.add(onDisk(id).version());
+			}
+			return null;
+		});
+		List<Future<?>> steppers = new ArrayList<>();
+		for (int t = 0; t < threads; t++) {
+			steppers.add(this.executor.submit(() -> {
+				start.await();
+				for (int i = 0; i < stepsEach; i++) {
+					stack.service.step(id, null, gradients(0.25));
+				}
+				return null;
+			}));
+		}
+		start.countDown();
+		for (Future<?> stepper : steppers) {
+			stepper.get(60, TimeUnit.SECONDS);
+		}
+		stepping.set(false);
+		watcher.get(60, TimeUnit.SECONDS);
+
+		assertThat(seen).isNotEmpty().isSorted();
+		assertThat(onDisk(id).version()).isEqualTo(2 + threads * stepsEach);
+		assertThat(onDisk(id).checkpoint().step()).isEqualTo(threads * stepsEach);
+	}
+
+	@Test
+	void deletedSessionShouldLoseItsFileAndNeverGetItBack() throws IOException {
+		Stack stack = open(true);
+		String id = stack.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT64, parameters(1))
+			.id();
+		stack.service.step(id, null, gradients(1));
+		OptimizerSession stale = stack.store.apply(id, session -> session).orElseThrow();
+		assertThat(files()).containsExactly(id + ".session");
+
+		stack.service.delete(id);
+
+		assertThat(files()).isEmpty();
+		stale.step(null, gradients(1), this.clock.instant());
+		assertThat(stack.writer.write(stale)).as("a session that left the store is not written").isFalse();
+		stack.scheduler.runOnce();
+		assertThat(files()).isEmpty();
+	}
+
+	@Test
+	void expiredSessionShouldLoseItsFile() throws IOException {
+		Stack stack = open(false);
+		String idle = stack.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT64, parameters(1))
+			.id();
+		stack.scheduler.runOnce();
+		this.clock.advance(IDLE_TIMEOUT.minusMinutes(1));
+		String busy = stack.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT64, null).id();
+		stack.scheduler.runOnce();
+		assertThat(files()).hasSize(2);
+
+		this.clock.advance(Duration.ofMinutes(2));
+		stack.scheduler.runOnce();
+
+		assertThat(files()).containsExactly(busy + ".session");
+		assertThat(stack.service.list()).extracting(SessionSnapshot::id).containsExactly(busy).doesNotContain(idle);
+	}
+
+	// ---- restore ---------------------------------------------------------------------------------------------------
+
+	@Test
+	void restartShouldRestoreEverySessionAsItWas() throws IOException {
+		Stack before = open(false);
+		String held = before.service.create(new Hyperparameters(Algorithm.ADAMW, 0.01, 0.9, 0.999, 1e-8, 0.01, true,
+				false), Precision.FLOAT64, parameters(1)).id();
+		this.clock.advance(Duration.ofMillis(1));
+		String client = before.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT32, null).id();
+		this.clock.advance(Duration.ofMillis(1));
+		String fresh = before.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT64, null).id();
+		for (int i = 0; i < 3; i++) {
+			this.clock.advance(Duration.ofSeconds(1));
+			before.service.step(held, null, gradients(i - 1.5));
+			before.service.step(client, parameters(i), gradients(0.5));
+		}
+		before.persistence.close();
+		before.directory.close();
+		this.clock.advance(Duration.ofHours(1));
+
+		Stack after = open(true);
+
+		for (String id : List.of(held, client, fresh)) {
+			assertThat(after.service.get(id)).usingRecursiveComparison().isEqualTo(before.service.get(id));
+			assertSameCheckpoint(after.service.checkpoint(id), before.service.checkpoint(id));
+			assertThat(after.version(id)).isEqualTo(before.version(id));
+		}
+		assertThat(after.service.list()).extracting(SessionSnapshot::id).containsExactly(held, client, fresh);
+		assertThat(after.writer.writes()).as("restoring writes nothing").isZero();
+		after.service.step(held, null, gradients(1));
+		before.service.step(held, null, gradients(1));
+		assertSameCheckpoint(onDisk(held).checkpoint(), before.service.checkpoint(held));
+	}
+
+	@Test
+	void unreadableFilesShouldBeSetAsideWithOneWarningEachAndTheRestLoad(CapturedOutput output) throws IOException {
+		Stack before = open(true);
+		List<String> ids = new ArrayList<>();
+		for (int i = 0; i < 4; i++) {
+			String id = before.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT64,
+					parameters(i)).id();
+			before.service.step(id, null, gradients(1));
+			ids.add(id);
+		}
+		before.directory.close();
+		Path flipped = this.dir.resolve(ids.get(0) + ".session");
+		byte[] bytes = Files.readAllBytes(flipped);
+		bytes[bytes.length / 2] ^= 0x04;
+		Files.write(flipped, bytes);
+		Path truncated = this.dir.resolve(ids.get(1) + ".session");
+		byte[] whole = Files.readAllBytes(truncated);
+		Files.write(truncated, Arrays.copyOf(whole, whole.length - 10));
+		Files.copy(this.dir.resolve(ids.get(3) + ".session"), this.dir.resolve("1c0ffee0-0000-4000-8000-00000000dead.session"));
+		Files.writeString(this.dir.resolve("notes.txt"), "not a session file, and not named like one");
+
+		Stack after = open(true);
+
+		assertThat(after.service.list()).extracting(SessionSnapshot::id).containsExactlyInAnyOrder(ids.get(2), ids.get(3));
+		assertThat(files()).containsExactlyInAnyOrder(ids.get(0) + ".session.corrupt", ids.get(1) + ".session.corrupt",
+				ids.get(2) + ".session", ids.get(3) + ".session", "1c0ffee0-0000-4000-8000-00000000dead.session.corrupt",
+				"notes.txt");
+		String log = output.getOut();
+		assertThat(log.lines().filter(line -> line.contains("WARN") && line.contains("set aside"))).hasSize(3);
+		assertThat(log).contains(ids.get(0) + ".session cannot be read (checksum mismatch")
+			.contains(ids.get(1) + ".session cannot be read (truncated")
+			.contains("not the one its name says");
+	}
+
+	// ---- helpers ---------------------------------------------------------------------------------------------------
+
+	/** The service over a store in files in {@link #dir}, as the application wires it. */
+	private Stack open(boolean everyStep) throws IOException {
+		SessionDirectory directory = SessionDirectory.open(this.dir, new SessionFile(FORMAT));
+		SessionWriter writer = new SessionWriter(directory, everyStep);
+		SessionStore store = new PersistentSessionStore(new CaffeineSessionStore(IDLE_TIMEOUT,
+				() -> TimeUnit.MILLISECONDS.toNanos(this.clock.millis()), writer::removed), writer, everyStep);
+		SessionService service = new SessionService(store, this.clock);
+		ManualScheduler scheduler = new ManualScheduler();
+		SessionPersistence persistence = new SessionPersistence(writer, store, service, INTERVAL, scheduler);
+		Stack stack = new Stack(directory, writer, store, service, persistence, scheduler);
+		this.opened.add(stack);
+		return stack;
+	}
+
+	private record Stack(SessionDirectory directory, SessionWriter writer, SessionStore store, SessionService service,
+			SessionPersistence persistence, ManualScheduler scheduler) {
+
+		long version(String id) {
+			return this.store.apply(id, OptimizerSession::version).orElseThrow();
+		}
+
+	}
+
+	/** Records the task and its period; the test runs it. */
+	private static final class ManualScheduler implements SessionPersistence.Scheduler {
+
+		Runnable task;
+
+		Duration period;
+
+		boolean stopped;
+
+		@Override
+		public Runnable schedule(Runnable task, Duration period) {
+			this.task = task;
+			this.period = period;
+			return () -> this.stopped = true;
+		}
+
+		void runOnce() {
+			this.task.run();
+		}
+
+	}
+
+	private PersistedSession onDisk(String id) throws IOException {
+		// the size of the file opened, not of one that replaced it since
+		try (FileChannel channel = FileChannel.open(this.dir.resolve(id + ".session"))) {
+			return new SessionFile(FORMAT).read(Channels.newInputStream(channel), channel.size());
+		}
+	}
+
+	private List<String> files() throws IOException {
+		try (Stream<Path> files = Files.list(this.dir)) {
+			return files.map(file -> file.getFileName().toString()).filter(name -> !name.equals(".lock")).toList();
+		}
+	}
+
+	private static Map<String, Tensor> parameters(double value) {
+		Map<String, Tensor> parameters = new LinkedHashMap<>();
+		parameters.put("w", Tensor.ofFloat64(new int[] { 2 }, new double[] { value, -value }));
+		return parameters;
+	}
+
+	private static Map<String, Tensor> gradients(double value) {
+		return Map.of("dw", Tensor.ofFloat64(new int[] { 2 }, new double[] { value, value / 2 }));
+	}
+
+}
