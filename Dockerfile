@@ -1,6 +1,6 @@
 # Multi-stage image for adam-optimizer-service.
 #   docker build -t adam-optimizer .
-#   docker run -p 8080:8080 -e JAVA_OPTS="-Xss512k -Dspring.profiles.active=prod" adam-optimizer
+#   docker run -p 8080:8080 -v adam-data:/app/data -e JAVA_OPTS="-Xss512k -Dspring.profiles.active=prod" adam-optimizer
 # Tests are not run here (CI runs them); this only compiles and packages.
 
 # ---------------------------------------------------------------- build stage
@@ -39,6 +39,13 @@ COPY --from=build /workspace/extracted/spring-boot-loader/ ./
 COPY --from=build /workspace/extracted/snapshot-dependencies/ ./
 COPY --from=build /workspace/extracted/application/ ./
 
+# Durable sessions: one file per session in /app/data, the only directory the app may write. A volume, so that the
+# sessions outlive the container (docker run -v adam-data:/app/data ...); a new named volume takes this directory's
+# owner, so uid 10001 can write it.
+RUN mkdir /app/data && chown 10001:10001 /app/data
+ENV ADAM_PERSISTENCE_DIRECTORY=/app/data
+VOLUME /app/data
+
 USER 10001:10001
 EXPOSE 8080
 
@@ -52,8 +59,11 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD bash -c 'exec 3<>"/dev/tcp/127.0.0.1/${SERVER_PORT:-8080}" && printf "GET /actuator/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n" >&3 && grep -q "\"status\":\"UP\"" <&3' || exit 1
 
 # sh -c only to expand JAVA_OPTS; exec makes java PID 1 so it gets SIGTERM
-# from `docker stop` (graceful shutdown). "$@" passes `docker run` args on to
+# from `docker stop` (graceful shutdown: the steps in flight finish, then every
+# changed session is written; give it time with `docker stop -t 60`, docker's
+# default of 10 s may cut it short). "$@" passes `docker run` args on to
 # the application (e.g. --server.port=9090); "app" fills $0.
 # Heap is sized from the container memory limit; exit on OOM so the
-# orchestrator restarts the container instead of leaving a broken JVM.
+# orchestrator restarts the container instead of leaving a broken JVM (the
+# sessions come back from /app/data, less at most one persistence interval).
 ENTRYPOINT ["sh", "-c", "exec java -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError $JAVA_OPTS org.springframework.boot.loader.launch.JarLauncher \"$@\"", "app"]

@@ -97,8 +97,9 @@ def start_server():
         subprocess.run(["./mvnw", "-B", "-q", "-DskipTests", "package"], check=True)
         jars = glob.glob("target/adam-optimizer-service-*.jar")
     port = os.environ.get("BENCH_PORT", "18082")
-    server = subprocess.Popen(["java", "-jar", jars[0], "--server.port=" + port], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    # memory only, as measured in the README (bench/persistence.py measures what durable sessions add)
+    server = subprocess.Popen(["java", "-jar", jars[0], "--server.port=" + port, "--adam.persistence.directory="],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = "http://127.0.0.1:" + port
     for _ in range(240):
         try:

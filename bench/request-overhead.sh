@@ -23,7 +23,8 @@ fi
 jar=$(ls target/adam-optimizer-service-*.jar 2>/dev/null | grep -v original | head -1 || true)
 if [[ -z $jar ]]; then ./mvnw -B -q -DskipTests package; jar=$(ls target/adam-optimizer-service-*.jar | head -1); fi
 
-java -jar "$jar" --server.port="$port" >/tmp/request-overhead-server.log 2>&1 &
+# memory only, as measured in the README (bench/persistence.py measures what durable sessions add)
+java -jar "$jar" --server.port="$port" --adam.persistence.directory= >/tmp/request-overhead-server.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 base="http://127.0.0.1:$port"
