@@ -13,11 +13,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * @param directory where the session files live, created when missing; empty keeps sessions in memory only (they are
  * gone when the service stops)
- * @param mode when a change reaches the disk: {@code interval} (in the background, every {@code interval}: a crash
- * loses at most that much) or {@code every-step} (a create, step, PATCH or PUT answers only once it is on disk: a
- * crash loses nothing that was answered)
- * @param interval how often changed sessions are written in {@code interval} mode (in {@code every-step} mode, how
- * soon a write that failed is tried again)
+ * @param mode when a change reaches the disk: interval (in the background, every interval: a crash loses at most
+ * that much) or every-step (a create, step, PATCH or PUT answers only once it is on disk: a crash loses nothing that
+ * was answered)
+ * @param interval how often changed sessions are written in interval mode (in every-step mode, how soon a write that
+ * failed is tried again)
  */
 @ConfigurationProperties("adam.persistence")
 public record PersistenceProperties(@DefaultValue(DEFAULT_DIRECTORY) String directory,
