@@ -19,7 +19,8 @@ import dev.adamopt.tensor.Tensor;
 /**
  * One optimizer run: hyperparameters, the tensors' state and the step count. Every operation holds the session's
  * lock, so steps on one session are serialized while different sessions run in parallel, and every operation checks
- * all of its input before it changes anything.
+ * all of its input, reserves and allocates all the memory it needs before it changes anything; what it then changes
+ * allocates nothing, so a failure (an OutOfMemoryError included) leaves the session exactly as it was.
  */
 public final class OptimizerSession {
 
@@ -32,12 +33,14 @@ public final class OptimizerSession {
 
 	private final Instant createdAt;
 
+	private final SessionCapacity capacity;
+
 	private final ReentrantLock lock = new ReentrantLock();
 
 	private Hyperparameters hyperparameters;
 
 	/** In the order of the first step; empty until the first step or the first parameters fix them. */
-	private final Map<String, TensorState> tensors = new LinkedHashMap<>();
+	private Map<String, TensorState> tensors = Map.of();
 
 	private boolean holdsParameters;
 
@@ -45,10 +48,24 @@ public final class OptimizerSession {
 
 	private Instant lastUsedAt;
 
-	OptimizerSession(String id, Hyperparameters hyperparameters, Precision precision, Instant now) {
+	/** Bytes of the budget this session holds. */
+	private long bytes;
+
+	/** Set once the session has left its store: it then refuses every operation. */
+	private boolean closed;
+
+	/** Test seam around the apply phase of a step; does nothing in production. */
+	ApplyPhaseObserver observer = ApplyPhaseObserver.NONE;
+
+	/** Makes a session and reserves its overhead in the budget; the caller has admitted it. */
+	OptimizerSession(String id, Hyperparameters hyperparameters, Precision precision, Instant now,
+			SessionCapacity capacity) {
 		this.id = Objects.requireNonNull(id, "id");
 		this.hyperparameters = Objects.requireNonNull(hyperparameters, "hyperparameters");
 		this.precision = Objects.requireNonNull(precision, "precision");
+		this.capacity = capacity;
+		capacity.budget().reserve(SessionCapacity.SESSION_OVERHEAD_BYTES, "a new session");
+		this.bytes = SessionCapacity.SESSION_OVERHEAD_BYTES;
 		this.createdAt = now;
 		this.lastUsedAt = now;
 	}
@@ -65,12 +82,13 @@ public final class OptimizerSession {
 	SessionSnapshot snapshot() {
 		this.lock.lock();
 		try {
+			checkOpen();
 			List<TensorSummary> summaries = new ArrayList<>(this.tensors.size());
 			for (TensorState state : this.tensors.values()) {
 				summaries.add(new TensorSummary(state.name, state.shape(), state.step));
 			}
 			return new SessionSnapshot(this.id, this.step, this.hyperparameters, this.precision, this.holdsParameters,
-					List.copyOf(summaries), this.createdAt, this.lastUsedAt);
+					List.copyOf(summaries), this.createdAt, this.lastUsedAt, this.bytes);
 		}
 		finally {
 			this.lock.unlock();
@@ -84,17 +102,35 @@ public final class OptimizerSession {
 	void holdParameters(Map<String, Tensor> parameters, Instant now) {
 		this.lock.lock();
 		try {
-			Map<String, TensorState> created = createOrCheck(parameters);
-			Map<String, TensorState> states = (created != null) ? created : this.tensors;
-			List<Runnable> holds = new ArrayList<>(states.size());
-			states.forEach((name, state) -> holds.add(state.prepareHold(parameters.get(name))));
-			// nothing below can fail
-			if (created != null) {
-				this.tensors.putAll(created);
+			checkOpen();
+			Reservation reservation = new Reservation();
+			try {
+				Map<String, TensorState> created = createOrCheck(parameters, reservation);
+				Map<String, TensorState> states = (created != null) ? created : this.tensors;
+				long released = 0;
+				for (TensorState state : states.values()) {
+					reservation.reserve(TensorState.parameterBytes(state.shape(), this.precision), "holding parameters");
+					if (state.holdsParameter()) {
+						released += TensorState.parameterBytes(state.shape(), this.precision);
+					}
+				}
+				List<Runnable> holds = new ArrayList<>(states.size());
+				states.forEach((name, state) -> holds.add(state.prepareHold(parameters.get(name))));
+				// nothing below allocates or fails
+				if (created != null) {
+					this.tensors = created;
+				}
+				for (int i = 0; i < holds.size(); i++) {
+					holds.get(i).run();
+				}
+				this.holdsParameters = true;
+				this.lastUsedAt = now;
+				this.bytes += reservation.commit() - released;
+				this.capacity.budget().release(released);
 			}
-			holds.forEach(Runnable::run);
-			this.holdsParameters = true;
-			this.lastUsedAt = now;
+			finally {
+				reservation.cancel();
+			}
 		}
 		finally {
 			this.lock.unlock();
@@ -104,47 +140,57 @@ public final class OptimizerSession {
 	StepResult step(Map<String, Tensor> parameters, Map<String, Tensor> gradients, Instant now) {
 		this.lock.lock();
 		try {
-			// Phase 1: check and convert everything; nothing changes if any of it fails.
-			Map<String, TensorState> states = this.tensors;
-			Map<String, TensorState> created = null;
-			if (this.holdsParameters) {
-				if (parameters != null) {
-					throw new SessionException(Reason.TENSOR_MISMATCH,
-							"this session holds its parameters: leave 'parameters' out and send gradients only");
+			checkOpen();
+			Reservation reservation = new Reservation();
+			try {
+				// Phase 1: check, convert and allocate everything; nothing changes if any of it fails.
+				Map<String, TensorState> states = this.tensors;
+				Map<String, TensorState> created = null;
+				if (this.holdsParameters) {
+					if (parameters != null) {
+						throw new SessionException(Reason.TENSOR_MISMATCH,
+								"this session holds its parameters: leave 'parameters' out and send gradients only");
+					}
 				}
-			}
-			else {
-				if (parameters == null) {
-					throw new SessionException(Reason.TENSOR_MISMATCH, "'parameters' is required: this session does "
-							+ "not hold its parameters, so each step sends every tensor with its current value");
+				else {
+					if (parameters == null) {
+						throw new SessionException(Reason.TENSOR_MISMATCH, "'parameters' is required: this session "
+								+ "does not hold its parameters, so each step sends every tensor with its current value");
+					}
+					created = createOrCheck(parameters, reservation);
+					if (created != null) {
+						states = created;
+					}
 				}
-				created = createOrCheck(parameters);
+				Map<String, Tensor> resolved = resolveGradients(gradients, states);
+				TensorState.Update[] updates = new TensorState.Update[states.size()];
+				Map<String, Tensor> answer = new LinkedHashMap<>();
+				int n = 0;
+				for (TensorState state : states.values()) {
+					Tensor parameter = (parameters != null) ? parameters.get(state.name) : null;
+					TensorState.Update update = state.prepare(parameter, resolved.get(state.name));
+					updates[n++] = update;
+					answer.put(state.name, update.answer());
+				}
+				StepResult result = new StepResult(this.step + 1, answer);
+				Hyperparameters hyperparameters = this.hyperparameters;
+				this.observer.beforeApply();
+				// Phase 2: apply; nothing here allocates or can fail.
 				if (created != null) {
-					states = created;
+					this.tensors = created;
 				}
+				for (int i = 0; i < updates.length; i++) {
+					updates[i].apply(hyperparameters);
+				}
+				this.step++;
+				this.lastUsedAt = now;
+				this.bytes += reservation.commit();
+				this.observer.afterApply();
+				return result;
 			}
-			Map<String, Tensor> resolved = resolveGradients(gradients, states);
-			boolean amsgrad = this.hyperparameters.amsgrad();
-			List<TensorState.Update> updates = new ArrayList<>(states.size());
-			for (TensorState state : states.values()) {
-				Tensor gradient = resolved.get(state.name);
-				Tensor parameter = (parameters != null) ? parameters.get(state.name) : null;
-				updates.add(state.prepare(parameter, gradient, amsgrad));
+			finally {
+				reservation.cancel();
 			}
-			// Phase 2: apply; nothing here can fail.
-			if (created != null) {
-				this.tensors.putAll(created);
-			}
-			Map<String, Tensor> result = new LinkedHashMap<>();
-			int i = 0;
-			for (TensorState state : states.values()) {
-				TensorState.Update update = updates.get(i++);
-				update.apply(this.hyperparameters);
-				result.put(state.name, update.parameter());
-			}
-			this.step++;
-			this.lastUsedAt = now;
-			return new StepResult(this.step, result);
 		}
 		finally {
 			this.lock.unlock();
@@ -154,6 +200,7 @@ public final class OptimizerSession {
 	SessionSnapshot updateHyperparameters(UnaryOperator<Hyperparameters> change, Instant now) {
 		this.lock.lock();
 		try {
+			checkOpen();
 			Hyperparameters current = this.hyperparameters;
 			Hyperparameters next = change.apply(current);
 			if (next.algorithm() != current.algorithm()) {
@@ -166,19 +213,20 @@ public final class OptimizerSession {
 			}
 			this.hyperparameters = next;
 			this.lastUsedAt = now;
+			return snapshot();
 		}
 		finally {
 			this.lock.unlock();
 		}
-		return snapshot();
 	}
 
+	/** A consistent copy of the whole state, taken under the lock and charged to the request's memory. */
 	Checkpoint checkpoint() {
 		this.lock.lock();
 		try {
-			boolean amsgrad = this.hyperparameters.amsgrad();
+			checkOpen();
 			Map<String, TensorCheckpoint> states = new LinkedHashMap<>();
-			this.tensors.forEach((name, state) -> states.put(name, state.checkpoint(amsgrad)));
+			this.tensors.forEach((name, state) -> states.put(name, state.checkpoint()));
 			return new Checkpoint(this.hyperparameters, this.precision, this.step, this.holdsParameters, states);
 		}
 		finally {
@@ -189,6 +237,7 @@ public final class OptimizerSession {
 	Map<String, Tensor> heldParameters() {
 		this.lock.lock();
 		try {
+			checkOpen();
 			if (!this.holdsParameters) {
 				throw new SessionException(Reason.PARAMETERS_NOT_HELD, "this session does not hold its parameters: "
 						+ "the client sends them with each step (PUT them to /v1/sessions/" + this.id
@@ -213,42 +262,132 @@ public final class OptimizerSession {
 		}
 	}
 
-	/** A new session carrying a checked checkpoint's state. */
-	static OptimizerSession restore(String id, Checkpoint checkpoint, Instant now) {
-		OptimizerSession session = new OptimizerSession(id, checkpoint.hyperparameters(), checkpoint.precision(), now);
+	/**
+	 * Called once when the session leaves its store: after any operation in flight, it gives its memory back and
+	 * refuses every later operation.
+	 */
+	void close() {
+		this.lock.lock();
+		try {
+			if (!this.closed) {
+				this.closed = true;
+				this.capacity.budget().release(this.bytes);
+				this.bytes = 0;
+				this.tensors = Map.of();
+			}
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	private void checkOpen() {
+		if (this.closed) {
+			throw SessionService.notFound(this.id);
+		}
+	}
+
+	/**
+	 * A new session carrying a checked checkpoint's state; its memory is reserved first (and given back if the
+	 * checkpoint turns out not to fit).
+	 */
+	static OptimizerSession restore(String id, Checkpoint checkpoint, Instant now, SessionCapacity capacity) {
+		capacity.checkTensorCount(checkpoint.tensors().size(), "state.tensors");
+		OptimizerSession session = new OptimizerSession(id, checkpoint.hyperparameters(), checkpoint.precision(), now,
+				capacity);
 		boolean amsgrad = checkpoint.hyperparameters().amsgrad();
-		checkpoint.tensors().forEach((name, saved) -> {
-			TensorState state = TensorState.create(name, saved.firstMoment().shape(), checkpoint.precision());
-			state.restore(saved, amsgrad, checkpoint.holdsParameters());
-			session.tensors.put(name, state);
-		});
-		session.holdsParameters = checkpoint.holdsParameters();
-		session.step = checkpoint.step();
-		return session;
+		Reservation reservation = session.new Reservation();
+		try {
+			Map<String, TensorState> states = new LinkedHashMap<>();
+			for (Map.Entry<String, TensorCheckpoint> entry : checkpoint.tensors().entrySet()) {
+				int[] shape = entry.getValue().firstMoment().shape();
+				reservation.reserve(TensorState.stateBytes(shape, checkpoint.precision(), amsgrad)
+						+ (checkpoint.holdsParameters() ? TensorState.parameterBytes(shape, checkpoint.precision()) : 0),
+						"the checkpoint's state");
+				TensorState state = TensorState.create(entry.getKey(), shape, checkpoint.precision(), amsgrad);
+				state.restore(entry.getValue(), checkpoint.holdsParameters());
+				states.put(entry.getKey(), state);
+			}
+			session.tensors = states;
+			session.holdsParameters = checkpoint.holdsParameters();
+			session.step = checkpoint.step();
+			session.bytes += reservation.commit();
+			return session;
+		}
+		catch (RuntimeException | Error ex) {
+			reservation.cancel();
+			session.close();
+			throw ex;
+		}
+	}
+
+	/** Budget reserved during one operation: committed to the session when it succeeds, given back otherwise. */
+	private final class Reservation {
+
+		private long reserved;
+
+		void reserve(long bytes, String what) {
+			OptimizerSession.this.capacity.budget().reserve(bytes, what);
+			this.reserved += bytes;
+		}
+
+		/** The bytes now held by the session. */
+		long commit() {
+			long committed = this.reserved;
+			this.reserved = 0;
+			return committed;
+		}
+
+		void cancel() {
+			OptimizerSession.this.capacity.budget().release(this.reserved);
+			this.reserved = 0;
+		}
+
+	}
+
+	/** Observes the apply phase of every step (tests use it to inject faults and to measure allocation). */
+	interface ApplyPhaseObserver {
+
+		ApplyPhaseObserver NONE = new ApplyPhaseObserver() {
+		};
+
+		default void beforeApply() {
+		}
+
+		default void afterApply() {
+		}
+
 	}
 
 	/**
 	 * The tensor states these parameters fix when the session has none yet (not yet added); otherwise {@code null},
 	 * after checking that the parameters are exactly the session's tensors in their shapes.
 	 */
-	private Map<String, TensorState> createOrCheck(Map<String, Tensor> parameters) {
+	private Map<String, TensorState> createOrCheck(Map<String, Tensor> parameters, Reservation reservation) {
 		if (this.tensors.isEmpty()) {
-			return createTensors(parameters, "parameters");
+			return createTensors(parameters, "parameters", reservation);
 		}
 		checkCovers(parameters, "parameters");
 		return null;
 	}
 
-	private Map<String, TensorState> createTensors(Map<String, Tensor> parameters, String field) {
+	private Map<String, TensorState> createTensors(Map<String, Tensor> parameters, String field,
+			Reservation reservation) {
 		if (parameters.isEmpty()) {
 			throw new SessionException(Reason.TENSOR_MISMATCH,
 					"'" + field + "' must name at least one tensor: it fixes the session's tensors");
 		}
+		this.capacity.checkTensorCount(parameters.size(), field);
+		boolean amsgrad = this.hyperparameters.amsgrad();
+		long needed = 0;
+		for (Map.Entry<String, Tensor> entry : parameters.entrySet()) {
+			checkName(entry.getKey());
+			needed += TensorState.stateBytes(entry.getValue().shape(), this.precision, amsgrad);
+		}
+		reservation.reserve(needed, "the optimizer state of " + parameters.size() + " tensors");
 		Map<String, TensorState> created = new LinkedHashMap<>();
-		parameters.forEach((name, tensor) -> {
-			checkName(name);
-			created.put(name, TensorState.create(name, tensor.shape(), this.precision));
-		});
+		parameters.forEach((name, tensor) -> created.put(name, TensorState.create(name, tensor.shape(), this.precision,
+				amsgrad)));
 		return created;
 	}
 

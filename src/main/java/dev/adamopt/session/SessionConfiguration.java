@@ -4,6 +4,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
+import dev.adamopt.memory.MemoryBudget;
+
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -20,10 +22,20 @@ class SessionConfiguration {
 	}
 
 	@Bean
-	SessionStore sessionStore(SessionProperties properties, Clock clock) {
+	MemoryBudget memoryBudget(LimitsProperties limits) {
+		return new MemoryBudget(limits.memoryBytes());
+	}
+
+	@Bean
+	SessionCapacity sessionCapacity(MemoryBudget budget, LimitsProperties limits) {
+		return new SessionCapacity(budget, limits.maxSessions(), limits.maxTensorsPerSession());
+	}
+
+	@Bean
+	SessionStore sessionStore(SessionProperties properties, Clock clock, SessionCapacity capacity) {
 		// expiry follows the injected clock, so tests move time instead of sleeping
-		return new CaffeineSessionStore(properties.idleTimeout(),
-				() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()));
+		return new CaffeineSessionStore(properties.idleTimeout(), () -> TimeUnit.MILLISECONDS.toNanos(clock.millis()),
+				capacity::release);
 	}
 
 	/**

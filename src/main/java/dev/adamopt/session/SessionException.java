@@ -24,7 +24,13 @@ public final class SessionException extends RuntimeException {
 		INVALID_CHECKPOINT,
 
 		/** The parameters were asked for, but the session does not hold them. */
-		PARAMETERS_NOT_HELD
+		PARAMETERS_NOT_HELD,
+
+		/** The service holds as many sessions as it may. */
+		TOO_MANY_SESSIONS,
+
+		/** More tensors than one session may have. */
+		TOO_MANY_TENSORS
 
 	}
 

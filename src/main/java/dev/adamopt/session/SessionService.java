@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 import dev.adamopt.kernel.Hyperparameters;
@@ -22,33 +23,61 @@ public class SessionService {
 
 	private final Clock clock;
 
-	SessionService(SessionStore store, Clock clock) {
+	private final SessionCapacity capacity;
+
+	SessionService(SessionStore store, Clock clock, SessionCapacity capacity) {
 		this.store = store;
 		this.clock = clock;
+		this.capacity = capacity;
 	}
 
 	/**
 	 * A new session; with {@code parameters} (may be {@code null}) it holds them and fixes its tensors at once.
 	 */
 	public SessionSnapshot create(Hyperparameters hyperparameters, Precision precision, Map<String, Tensor> parameters) {
-		OptimizerSession session = new OptimizerSession(newId(), hyperparameters, precision, this.clock.instant());
-		if (parameters != null) {
-			session.holdParameters(parameters, this.clock.instant());
-		}
-		this.store.add(session);
-		return session.snapshot();
+		return admit(() -> {
+			OptimizerSession session = new OptimizerSession(newId(), hyperparameters, precision, this.clock.instant(),
+					this.capacity);
+			if (parameters != null) {
+				try {
+					session.holdParameters(parameters, this.clock.instant());
+				}
+				catch (RuntimeException | Error ex) {
+					session.close();
+					throw ex;
+				}
+			}
+			return session;
+		});
 	}
 
 	/** A new session that resumes a checkpoint exactly. */
 	public SessionSnapshot resume(Checkpoint checkpoint) {
 		CheckpointValidator.check(checkpoint);
+		return admit(() -> {
+			try {
+				return OptimizerSession.restore(newId(), checkpoint, this.clock.instant(), this.capacity);
+			}
+			catch (SessionException ex) {
+				if (ex.reason() != Reason.TENSOR_MISMATCH) {
+					throw ex;
+				}
+				// a value float32 cannot hold is a fault of the checkpoint, not of a step's tensors
+				throw new SessionException(Reason.INVALID_CHECKPOINT, ex.getMessage());
+			}
+		});
+	}
+
+	/** Counts a new session against the limit, builds it and adds it to the store; counts it out if that fails. */
+	private SessionSnapshot admit(Supplier<OptimizerSession> build) {
+		this.capacity.admit();
 		OptimizerSession session;
 		try {
-			session = OptimizerSession.restore(newId(), checkpoint, this.clock.instant());
+			session = build.get();
 		}
-		catch (SessionException ex) {
-			// a value float32 cannot hold is a fault of the checkpoint, not of a step's tensors
-			throw new SessionException(Reason.INVALID_CHECKPOINT, ex.getMessage());
+		catch (RuntimeException | Error ex) {
+			this.capacity.leave();
+			throw ex;
 		}
 		this.store.add(session);
 		return session.snapshot();
@@ -58,9 +87,12 @@ public class SessionService {
 		return on(id, OptimizerSession::snapshot);
 	}
 
-	/** Every live session, oldest first. */
-	public List<SessionSnapshot> list() {
-		return this.store.page(null, Integer.MAX_VALUE, OptimizerSession::snapshot);
+	/**
+	 * Up to {@code limit} live sessions, oldest first, after the session at {@code after} (from the first when
+	 * {@code null}); listing does not count as a use.
+	 */
+	public List<SessionSnapshot> list(SessionStore.Key after, int limit) {
+		return this.store.page(after, limit, OptimizerSession::snapshot);
 	}
 
 	public void delete(String id) {
@@ -104,7 +136,7 @@ public class SessionService {
 		return this.store.apply(id, action).orElseThrow(() -> notFound(id));
 	}
 
-	private static SessionException notFound(String id) {
+	static SessionException notFound(String id) {
 		return new SessionException(Reason.SESSION_NOT_FOUND, "no session has id '" + OptimizerSession.abbreviate(id)
 				+ "': it never existed, was deleted, or expired after its idle timeout; create one with POST /v1/sessions");
 	}

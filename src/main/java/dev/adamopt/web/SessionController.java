@@ -18,6 +18,7 @@ import dev.adamopt.web.Dtos.SessionResponse;
 import dev.adamopt.web.Dtos.StepRequest;
 import dev.adamopt.web.Dtos.StepResponse;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.ExampleObject;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -36,6 +37,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
@@ -84,10 +86,20 @@ class SessionController {
 	}
 
 	@GetMapping
-	@Operation(summary = "List sessions", description = "Every live session, oldest first.")
-	SessionList list() {
-		List<SessionResponse> all = this.sessions.list().stream().map(SessionResponse::of).toList();
-		return new SessionList(all);
+	@Operation(summary = "List sessions",
+			description = "The live sessions, oldest first, a page at a time (AIP-158): pass the answer's "
+					+ "nextPageToken as pageToken for the next page; there are no more when it is absent.")
+	SessionList list(
+			@Parameter(description = "How many sessions a page holds at most: 1 to " + PageToken.MAX_PAGE_SIZE
+					+ " (larger values are taken as " + PageToken.MAX_PAGE_SIZE + "); default "
+					+ PageToken.DEFAULT_PAGE_SIZE + ".") @RequestParam(required = false) Integer pageSize,
+			@Parameter(description = "The nextPageToken of the previous page; leave out for the first page.")
+			@RequestParam(required = false) String pageToken) {
+		int size = PageToken.pageSize(pageSize);
+		List<SessionSnapshot> page = this.sessions.list(PageToken.decode(pageToken), size + 1);
+		List<SessionResponse> shown = page.stream().limit(size).map(SessionResponse::of).toList();
+		String next = (page.size() > size) ? PageToken.encode(page.get(size - 1)) : null;
+		return new SessionList(shown, next);
 	}
 
 	@GetMapping("/{id}")
