@@ -105,15 +105,23 @@ public final class OptimizerSession {
 			checkOpen();
 			Reservation reservation = new Reservation();
 			try {
-				Map<String, TensorState> created = createOrCheck(parameters, reservation);
-				Map<String, TensorState> states = (created != null) ? created : this.tensors;
+				boolean create = this.tensors.isEmpty();
+				long needed = create ? planTensors(parameters, "parameters") : 0;
 				long released = 0;
-				for (TensorState state : states.values()) {
-					reservation.reserve(TensorState.parameterBytes(state.shape(), this.precision), "holding parameters");
-					if (state.holdsParameter()) {
-						released += TensorState.parameterBytes(state.shape(), this.precision);
+				if (!create) {
+					checkCovers(parameters, "parameters");
+				}
+				for (Map.Entry<String, Tensor> entry : parameters.entrySet()) {
+					long parameterBytes = TensorState.parameterBytes(entry.getValue().shape(), this.precision);
+					needed += parameterBytes;
+					if (!create && this.tensors.get(entry.getKey()).holdsParameter()) {
+						released += parameterBytes;
 					}
 				}
+				// the new parameters are held beside the old ones until they replace them
+				reservation.reserve(needed, "holding " + parameters.size() + " parameters");
+				Map<String, TensorState> created = create ? createTensors(parameters) : null;
+				Map<String, TensorState> states = create ? created : this.tensors;
 				List<Runnable> holds = new ArrayList<>(states.size());
 				states.forEach((name, state) -> holds.add(state.prepareHold(parameters.get(name))));
 				// nothing below allocates or fails
@@ -157,9 +165,14 @@ public final class OptimizerSession {
 						throw new SessionException(Reason.TENSOR_MISMATCH, "'parameters' is required: this session "
 								+ "does not hold its parameters, so each step sends every tensor with its current value");
 					}
-					created = createOrCheck(parameters, reservation);
-					if (created != null) {
+					if (this.tensors.isEmpty()) {
+						reservation.reserve(planTensors(parameters, "parameters"),
+								"the optimizer state of " + parameters.size() + " tensors");
+						created = createTensors(parameters);
 						states = created;
+					}
+					else {
+						checkCovers(parameters, "parameters");
 					}
 				}
 				Map<String, Tensor> resolved = resolveGradients(gradients, states);
@@ -360,19 +373,10 @@ public final class OptimizerSession {
 	}
 
 	/**
-	 * The tensor states these parameters fix when the session has none yet (not yet added); otherwise {@code null},
-	 * after checking that the parameters are exactly the session's tensors in their shapes.
+	 * Checks that these parameters can fix the session's tensors (names, count); the bytes their optimizer state
+	 * takes.
 	 */
-	private Map<String, TensorState> createOrCheck(Map<String, Tensor> parameters, Reservation reservation) {
-		if (this.tensors.isEmpty()) {
-			return createTensors(parameters, "parameters", reservation);
-		}
-		checkCovers(parameters, "parameters");
-		return null;
-	}
-
-	private Map<String, TensorState> createTensors(Map<String, Tensor> parameters, String field,
-			Reservation reservation) {
+	private long planTensors(Map<String, Tensor> parameters, String field) {
 		if (parameters.isEmpty()) {
 			throw new SessionException(Reason.TENSOR_MISMATCH,
 					"'" + field + "' must name at least one tensor: it fixes the session's tensors");
@@ -384,7 +388,12 @@ public final class OptimizerSession {
 			checkName(entry.getKey());
 			needed += TensorState.stateBytes(entry.getValue().shape(), this.precision, amsgrad);
 		}
-		reservation.reserve(needed, "the optimizer state of " + parameters.size() + " tensors");
+		return needed;
+	}
+
+	/** The tensors' zero state, for parameters {@link #planTensors planned} and reserved for. */
+	private Map<String, TensorState> createTensors(Map<String, Tensor> parameters) {
+		boolean amsgrad = this.hyperparameters.amsgrad();
 		Map<String, TensorState> created = new LinkedHashMap<>();
 		parameters.forEach((name, tensor) -> created.put(name, TensorState.create(name, tensor.shape(), this.precision,
 				amsgrad)));

@@ -19,6 +19,10 @@ import dev.adamopt.tensor.Tensor;
  */
 abstract sealed class TensorState permits TensorState.Float64, TensorState.Float32 {
 
+	static {
+		warmUp();
+	}
+
 	private static final String ANSWER = "the step's answer";
 
 	private static final String CONVERSION = "converting the request's tensors to the session's precision";
@@ -93,6 +97,32 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 
 	/** Sets the state from a checkpoint already checked for shape and consistency. */
 	abstract void restore(TensorCheckpoint checkpoint, boolean holdsParameter);
+
+	/**
+	 * Runs every kind of update once on one-element tensors, so that every class a step's apply phase uses (the
+	 * kernel's tables among them) is loaded and initialized before any real step: class initialization allocates,
+	 * and the apply phase must not.
+	 */
+	private static void warmUp() {
+		int[] shape = { 1 };
+		for (Precision precision : Precision.values()) {
+			for (boolean amsgrad : new boolean[] { false, true }) {
+				for (dev.adamopt.kernel.Algorithm algorithm : dev.adamopt.kernel.Algorithm.values()) {
+					Hyperparameters defaults = Hyperparameters.defaults(algorithm);
+					Hyperparameters h = new Hyperparameters(algorithm, defaults.learningRate(), defaults.beta1(),
+							defaults.beta2(), defaults.epsilon(), 0.01, amsgrad, false);
+					TensorState state = create("warm-up", shape, precision, amsgrad);
+					state.prepareHold(Tensor.ofFloat64(shape, new double[] { 1 })).run();
+					for (Tensor parameter : new Tensor[] { null, Tensor.ofFloat64(shape, new double[] { 1 }),
+							Tensor.ofFloat32(shape, new float[] { 1 }) }) {
+						for (int i = 0; i < 2; i++) {
+							state.prepare(parameter, Tensor.ofFloat64(shape, new double[] { 0.5 })).apply(h);
+						}
+					}
+				}
+			}
+		}
+	}
 
 	/** float32 values widened, exactly, into {@code target}. */
 	static void widen(float[] source, double[] target) {
