@@ -41,6 +41,10 @@ final class SessionCapacity {
 		return this.sessions.get();
 	}
 
+	int maxSessions() {
+		return this.maxSessions;
+	}
+
 	/** Counts one more session, or refuses when there are already as many as allowed. */
 	void admit() {
 		int before;
