@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongPredicate;
 import java.util.function.UnaryOperator;
 
 import dev.adamopt.kernel.Hyperparameters;
@@ -26,6 +27,12 @@ public final class OptimizerSession {
 
 	/** Long enough for any real name, short enough that names cannot be used to fill memory. */
 	static final int MAX_NAME_LENGTH = 256;
+
+	/** How many keys of older steps a session remembers, to tell a late retry (409) from a new step. */
+	static final int OLDER_KEYS = 16;
+
+	/** What remembering keys costs a session, counted once it gets its first key. */
+	static final long KEY_HISTORY_BYTES = OLDER_KEYS * 2 * Long.BYTES + 128;
 
 	private final String id;
 
@@ -50,6 +57,19 @@ public final class OptimizerSession {
 
 	/** Bytes of the budget this session holds. */
 	private long bytes;
+
+	/** Changes with every change: the session's ETag. */
+	private long version = 1;
+
+	/** The latest step that came with an idempotency key: enough to answer it again. */
+	private KeyedStep latest;
+
+	/** Hashes of the keys of the keyed steps before {@link #latest}, and their steps: a ring, newest last. */
+	private long[] olderKeys;
+
+	private long[] olderSteps;
+
+	private int olderCount;
 
 	/** Set once the session has left its store: it then refuses every operation. */
 	private boolean closed;
@@ -88,7 +108,7 @@ public final class OptimizerSession {
 				summaries.add(new TensorSummary(state.name, state.shape(), state.step));
 			}
 			return new SessionSnapshot(this.id, this.step, this.hyperparameters, this.precision, this.holdsParameters,
-					List.copyOf(summaries), this.createdAt, this.lastUsedAt, this.bytes);
+					List.copyOf(summaries), this.createdAt, this.lastUsedAt, this.bytes, this.version);
 		}
 		finally {
 			this.lock.unlock();
@@ -99,10 +119,11 @@ public final class OptimizerSession {
 	 * Makes the session hold these parameters, keeping the moments; fixes the tensors if nothing has yet, else they
 	 * must be exactly the session's tensors in their shapes.
 	 */
-	void holdParameters(Map<String, Tensor> parameters, Instant now) {
+	void holdParameters(Map<String, Tensor> parameters, LongPredicate ifMatch, Instant now) {
 		this.lock.lock();
 		try {
 			checkOpen();
+			checkVersion(ifMatch);
 			Reservation reservation = new Reservation();
 			try {
 				boolean create = this.tensors.isEmpty();
@@ -124,6 +145,15 @@ public final class OptimizerSession {
 				Map<String, TensorState> states = create ? created : this.tensors;
 				List<Runnable> holds = new ArrayList<>(states.size());
 				states.forEach((name, state) -> holds.add(state.prepareHold(parameters.get(name))));
+				// the latest keyed step of a session that holds its parameters answers with them: it keeps the
+				// arrays they replace (no copy) so that a retry still gets that step's answer
+				KeyedStep keep = null;
+				if (this.latest != null && this.latest.answer == null && this.holdsParameters) {
+					Map<String, Tensor> answer = new LinkedHashMap<>();
+					this.tensors.forEach((name, state) -> answer.put(name, state.heldParameterShared()));
+					keep = new KeyedStep(this.latest.key, this.latest.hash, this.latest.digest, this.latest.step, answer,
+							released);
+				}
 				// nothing below allocates or fails
 				if (created != null) {
 					this.tensors = created;
@@ -133,8 +163,15 @@ public final class OptimizerSession {
 				}
 				this.holdsParameters = true;
 				this.lastUsedAt = now;
+				this.version++;
 				this.bytes += reservation.commit() - released;
-				this.capacity.budget().release(released);
+				if (keep != null) {
+					this.latest = keep;
+					this.bytes += released;
+				}
+				else {
+					this.capacity.budget().release(released);
+				}
 			}
 			finally {
 				reservation.cancel();
@@ -145,10 +182,18 @@ public final class OptimizerSession {
 		}
 	}
 
-	StepResult step(Map<String, Tensor> parameters, Map<String, Tensor> gradients, Instant now) {
+	StepResult step(Map<String, Tensor> parameters, Map<String, Tensor> gradients, IdempotencyKey key,
+			LongPredicate ifMatch, Instant now) {
 		this.lock.lock();
 		try {
 			checkOpen();
+			if (key != null) {
+				StepResult replay = replay(key);
+				if (replay != null) {
+					return replay;
+				}
+			}
+			checkVersion(ifMatch);
 			Reservation reservation = new Reservation();
 			try {
 				// Phase 1: check, convert and allocate everything; nothing changes if any of it fails.
@@ -185,7 +230,26 @@ public final class OptimizerSession {
 					updates[n++] = update;
 					answer.put(state.name, update.answer());
 				}
-				StepResult result = new StepResult(this.step + 1, answer);
+				StepResult result = new StepResult(this.step + 1, answer, this.version + 1, false);
+				KeyedStep keyed = null;
+				if (key != null) {
+					// a session that holds its parameters answers a retry with them; a client-held one keeps the
+					// answer's arrays (the request's own, no copy), counted in the budget
+					long answerBytes = 0;
+					if (!this.holdsParameters) {
+						for (Tensor tensor : answer.values()) {
+							answerBytes += Tensor.estimatedBytes(tensor.size(), tensor.isFloat32());
+						}
+					}
+					reservation.reserve(answerBytes + ((this.olderKeys == null) ? KEY_HISTORY_BYTES : 0),
+							"remembering the step's answer for its idempotency key");
+					keyed = new KeyedStep(key.key(), key.hash(), key.digest(), this.step + 1,
+							this.holdsParameters ? null : answer, answerBytes);
+					if (this.olderKeys == null) {
+						this.olderKeys = new long[OLDER_KEYS];
+						this.olderSteps = new long[OLDER_KEYS];
+					}
+				}
 				Hyperparameters hyperparameters = this.hyperparameters;
 				this.observer.beforeApply();
 				// Phase 2: apply; nothing here allocates or can fail.
@@ -197,7 +261,18 @@ public final class OptimizerSession {
 				}
 				this.step++;
 				this.lastUsedAt = now;
+				this.version++;
 				this.bytes += reservation.commit();
+				if (this.latest != null) {
+					// the previous keyed step becomes an older one: its key is remembered, its answer given back
+					this.olderKeys[this.olderCount % OLDER_KEYS] = this.latest.hash;
+					this.olderSteps[this.olderCount % OLDER_KEYS] = this.latest.step;
+					this.olderCount++;
+					this.bytes -= this.latest.answerBytes;
+					this.capacity.budget().release(this.latest.answerBytes);
+					this.latest = null;
+				}
+				this.latest = keyed;
 				this.observer.afterApply();
 				return result;
 			}
@@ -210,10 +285,11 @@ public final class OptimizerSession {
 		}
 	}
 
-	SessionSnapshot updateHyperparameters(UnaryOperator<Hyperparameters> change, Instant now) {
+	SessionSnapshot updateHyperparameters(UnaryOperator<Hyperparameters> change, LongPredicate ifMatch, Instant now) {
 		this.lock.lock();
 		try {
 			checkOpen();
+			checkVersion(ifMatch);
 			Hyperparameters current = this.hyperparameters;
 			Hyperparameters next = change.apply(current);
 			if (next.algorithm() != current.algorithm()) {
@@ -226,6 +302,7 @@ public final class OptimizerSession {
 			}
 			this.hyperparameters = next;
 			this.lastUsedAt = now;
+			this.version++;
 			return snapshot();
 		}
 		finally {
@@ -294,6 +371,70 @@ public final class OptimizerSession {
 		}
 	}
 
+	/**
+	 * The answer to a retry of the latest keyed step, {@code null} for a key the session has not seen; refuses a key
+	 * sent again with another body, or the key of an older step.
+	 */
+	private StepResult replay(IdempotencyKey key) {
+		KeyedStep latest = this.latest;
+		if (latest != null && latest.key.equals(key.key())) {
+			if (latest.digest != key.digest()) {
+				throw new SessionException(Reason.IDEMPOTENCY_KEY_REUSED, "Idempotency-Key '"
+						+ abbreviate(key.key()) + "' was sent with step " + latest.step + " and another body: a retry "
+						+ "must send the same body, and a new step a new key");
+			}
+			Map<String, Tensor> answer = latest.answer;
+			if (answer == null) {
+				answer = new LinkedHashMap<>();
+				for (TensorState state : this.tensors.values()) {
+					answer.put(state.name, state.heldParameter());
+				}
+			}
+			return new StepResult(latest.step, answer, this.version, true);
+		}
+		long hash = key.hash();
+		for (int i = Math.max(0, this.olderCount - OLDER_KEYS); i < this.olderCount; i++) {
+			if (this.olderKeys[i % OLDER_KEYS] == hash) {
+				throw new SessionException(Reason.IDEMPOTENCY_KEY_OUTDATED, "Idempotency-Key '" + abbreviate(key.key())
+						+ "' belongs to step " + this.olderSteps[i % OLDER_KEYS] + ", which was applied; the session "
+						+ "is at step " + this.step + " now, and only its latest step can be answered again");
+			}
+		}
+		return null;
+	}
+
+	/** Refuses with 412 unless {@code ifMatch} (absent: anything) accepts the session's version. */
+	private void checkVersion(LongPredicate ifMatch) {
+		if (ifMatch != null && !ifMatch.test(this.version)) {
+			throw new SessionException(Reason.PRECONDITION_FAILED, "the session has changed: it is at version "
+					+ this.version + " (ETag \"" + this.version + "\", step " + this.step + "); read it again and "
+					+ "send that ETag in If-Match");
+		}
+	}
+
+	/** Runs {@code action} under the session's lock once {@code ifMatch} accepts its version. */
+	<T> T whileLocked(LongPredicate ifMatch, java.util.function.Supplier<T> action) {
+		this.lock.lock();
+		try {
+			checkOpen();
+			checkVersion(ifMatch);
+			return action.get();
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	long version() {
+		this.lock.lock();
+		try {
+			return this.version;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
 	private void checkOpen() {
 		if (this.closed) {
 			throw SessionService.notFound(this.id);
@@ -332,6 +473,12 @@ public final class OptimizerSession {
 			session.close();
 			throw ex;
 		}
+	}
+
+	/** The latest keyed step; {@code answer} is {@code null} when it is the parameters the session holds. */
+	private record KeyedStep(String key, long hash, long digest, long step, Map<String, Tensor> answer,
+			long answerBytes) {
+
 	}
 
 	/** Budget reserved during one operation: committed to the session when it succeeds, given back otherwise. */

@@ -32,10 +32,19 @@ class SessionConfiguration {
 	}
 
 	@Bean
-	SessionStore sessionStore(SessionProperties properties, Clock clock, SessionCapacity capacity) {
+	CreateKeys createKeys() {
+		return new CreateKeys();
+	}
+
+	@Bean
+	SessionStore sessionStore(SessionProperties properties, Clock clock, SessionCapacity capacity,
+			CreateKeys createKeys) {
 		// expiry follows the injected clock, so tests move time instead of sleeping
 		return new CaffeineSessionStore(properties.idleTimeout(), () -> TimeUnit.MILLISECONDS.toNanos(clock.millis()),
-				capacity::release);
+				session -> {
+					capacity.release(session);
+					createKeys.forget(session.id());
+				});
 	}
 
 	/**

@@ -30,7 +30,16 @@ public final class SessionException extends RuntimeException {
 		TOO_MANY_SESSIONS,
 
 		/** More tensors than one session may have. */
-		TOO_MANY_TENSORS
+		TOO_MANY_TENSORS,
+
+		/** An idempotency key sent again with another request. */
+		IDEMPOTENCY_KEY_REUSED,
+
+		/** The idempotency key of a step older than the session's latest. */
+		IDEMPOTENCY_KEY_OUTDATED,
+
+		/** An If-Match that names another version of the session. */
+		PRECONDITION_FAILED
 
 	}
 

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.LongPredicate;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
@@ -25,10 +26,31 @@ public class SessionService {
 
 	private final SessionCapacity capacity;
 
-	SessionService(SessionStore store, Clock clock, SessionCapacity capacity) {
+	private final CreateKeys createKeys;
+
+	SessionService(SessionStore store, Clock clock, SessionCapacity capacity, CreateKeys createKeys) {
 		this.store = store;
 		this.clock = clock;
 		this.capacity = capacity;
+		this.createKeys = createKeys;
+	}
+
+	/**
+	 * A session made by {@code POST /v1/sessions}.
+	 *
+	 * @param session the session as it was created
+	 * @param replayed whether this answers a retry (the session was created before, with the same key and body)
+	 */
+	public record Created(SessionSnapshot session, boolean replayed) {
+
+	}
+
+	/**
+	 * Creates once per idempotency key ({@code null}: no key): a retry with the same key and body answers the session
+	 * the first request created, as it was then.
+	 */
+	public Created createOnce(IdempotencyKey key, Supplier<SessionSnapshot> create) {
+		return (key != null) ? this.createKeys.createOnce(key, create) : new Created(create.get(), false);
 	}
 
 	/**
@@ -40,7 +62,7 @@ public class SessionService {
 					this.capacity);
 			if (parameters != null) {
 				try {
-					session.holdParameters(parameters, this.clock.instant());
+					session.holdParameters(parameters, null, this.clock.instant());
 				}
 				catch (RuntimeException | Error ex) {
 					session.close();
@@ -96,14 +118,29 @@ public class SessionService {
 	}
 
 	public void delete(String id) {
-		if (!this.store.remove(id)) {
+		delete(id, null);
+	}
+
+	/** Deletes a session once {@code ifMatch} ({@code null}: any) accepts its version. */
+	public void delete(String id, LongPredicate ifMatch) {
+		boolean removed = on(id, session -> session.whileLocked(ifMatch, () -> this.store.remove(id)));
+		if (!removed) {
 			throw notFound(id);
 		}
 	}
 
 	/** Changes hyperparameters between steps; {@code change} gets the current ones and may throw to refuse. */
 	public SessionSnapshot updateHyperparameters(String id, UnaryOperator<Hyperparameters> change) {
-		return on(id, session -> session.updateHyperparameters(change, this.clock.instant()));
+		return updateHyperparameters(id, change, null);
+	}
+
+	/**
+	 * Changes hyperparameters between steps; {@code change} gets the current ones and may throw to refuse.
+	 * {@code ifMatch} ({@code null}: any) must accept the session's version.
+	 */
+	public SessionSnapshot updateHyperparameters(String id, UnaryOperator<Hyperparameters> change,
+			LongPredicate ifMatch) {
+		return on(id, session -> session.updateHyperparameters(change, ifMatch, this.clock.instant()));
 	}
 
 	/**
@@ -111,13 +148,31 @@ public class SessionService {
 	 * {@code gradients} stay as they are.
 	 */
 	public StepResult step(String id, Map<String, Tensor> parameters, Map<String, Tensor> gradients) {
-		return on(id, session -> session.step(parameters, gradients, this.clock.instant()));
+		return step(id, parameters, gradients, null, null);
+	}
+
+	/**
+	 * One Adam step. {@code parameters} is {@code null} when the session holds them; tensors missing from
+	 * {@code gradients} stay as they are. With a {@code key} a retry is answered again instead of applied;
+	 * {@code ifMatch} ({@code null}: any) must accept the session's version.
+	 */
+	public StepResult step(String id, Map<String, Tensor> parameters, Map<String, Tensor> gradients,
+			IdempotencyKey key, LongPredicate ifMatch) {
+		return on(id, session -> session.step(parameters, gradients, key, ifMatch, this.clock.instant()));
 	}
 
 	/** Makes the session hold these parameters (moments kept); the first ones fix the tensors. */
 	public SessionSnapshot holdParameters(String id, Map<String, Tensor> parameters) {
+		return holdParameters(id, parameters, null);
+	}
+
+	/**
+	 * Makes the session hold these parameters (moments kept); the first ones fix the tensors. {@code ifMatch}
+	 * ({@code null}: any) must accept the session's version.
+	 */
+	public SessionSnapshot holdParameters(String id, Map<String, Tensor> parameters, LongPredicate ifMatch) {
 		return on(id, session -> {
-			session.holdParameters(parameters, this.clock.instant());
+			session.holdParameters(parameters, ifMatch, this.clock.instant());
 			return session.snapshot();
 		});
 	}

@@ -92,6 +92,9 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 	/** A copy of the held parameter. */
 	abstract Tensor heldParameter();
 
+	/** The held parameter's own array, for an owner that keeps it once the state lets go of it. */
+	abstract Tensor heldParameterShared();
+
 	/** A copy of the state, charged to the request's memory. */
 	abstract TensorCheckpoint checkpoint();
 
@@ -241,6 +244,11 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 		}
 
 		@Override
+		Tensor heldParameterShared() {
+			return Tensor.ofFloat64(shape(), this.parameter);
+		}
+
+		@Override
 		TensorCheckpoint checkpoint() {
 			int[] shape = shape();
 			return new TensorCheckpoint(this.step, Tensor.ofFloat64(shape, copyOf(this.firstMoment)),
@@ -369,6 +377,11 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 		@Override
 		Tensor heldParameter() {
 			return Tensor.ofFloat32(shape(), copyOf(this.parameter));
+		}
+
+		@Override
+		Tensor heldParameterShared() {
+			return Tensor.ofFloat32(shape(), this.parameter);
 		}
 
 		@Override

@@ -56,6 +56,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 			case PARAMETERS_NOT_HELD -> ProblemType.PARAMETERS_NOT_HELD;
 			case TOO_MANY_SESSIONS -> ProblemType.TOO_MANY_SESSIONS;
 			case TOO_MANY_TENSORS -> ProblemType.TOO_MANY_TENSORS;
+			case IDEMPOTENCY_KEY_REUSED -> ProblemType.IDEMPOTENCY_KEY_REUSED;
+			case IDEMPOTENCY_KEY_OUTDATED -> ProblemType.IDEMPOTENCY_KEY_OUTDATED;
+			case PRECONDITION_FAILED -> ProblemType.PRECONDITION_FAILED;
 		};
 		return problem(type, ex.getMessage());
 	}
@@ -63,6 +66,11 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 	@ExceptionHandler(PageToken.InvalidQueryParameterException.class)
 	ResponseEntity<Object> handleQueryParameter(PageToken.InvalidQueryParameterException ex, WebRequest request) {
 		return problem(ProblemType.INVALID_QUERY_PARAMETER, ex.getMessage());
+	}
+
+	@ExceptionHandler(IdempotencyKeys.InvalidHeaderException.class)
+	ResponseEntity<Object> handleHeader(IdempotencyKeys.InvalidHeaderException ex, WebRequest request) {
+		return problem(ProblemType.INVALID_HEADER, ex.getMessage());
 	}
 
 	@ExceptionHandler(MemoryBudgetExceededException.class)
