@@ -19,8 +19,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
+import java.nio.charset.StandardCharsets;
 
 import dev.adamopt.tensor.SafetensorsBytes;
+import dev.adamopt.tensor.Tensor;
 import dev.adamopt.tensor.SafetensorsBytes.Builder;
 import dev.adamopt.tensor.SafetensorsBytes.Entry;
 import dev.adamopt.tensor.SafetensorsBytes.Malformed;
@@ -583,14 +585,20 @@ class SafetensorsHttpTest {
 	}
 
 	@Test
-	void stepDeclaringAHugeTensorWithoutSendingItShouldAnswer400NotRunOutOfMemory() {
+	void stepDeclaringAHugeTensorWithoutSendingItShouldBeRefusedBeforeAllocatingIt() {
 		String id = heldSession();
 		long elements = Integer.MAX_VALUE - 8;
 		byte[] file = SafetensorsBytes.builder()
 			.entry("w.grad", "F64", new long[] { elements }, 0, 8 * elements, SafetensorsBytes.f64Bytes(1, 2))
 			.build();
 
-		assertInvalidSafetensors(send("POST", steps(id), OCTET, OCTET, file, true), List.of("tensor 'w.grad'"));
+		// with a Content-Length the offsets are seen to run past the body
+		assertInvalidSafetensors(send("POST", steps(id), OCTET, OCTET, file, false), List.of("tensor 'w.grad'"));
+		// chunked, the header's claim of 17 GB is weighed against the memory budget before any data is read
+		HttpResponse<byte[]> chunked = send("POST", steps(id), OCTET, OCTET, file, true);
+		assertThat(chunked.statusCode()).isEqualTo(507);
+		assertThat(new String(chunked.body(), StandardCharsets.UTF_8)).contains("/problems/insufficient-storage",
+				"needs " + (8 * elements + Tensor.OVERHEAD_BYTES) + " bytes");
 	}
 
 	@Test

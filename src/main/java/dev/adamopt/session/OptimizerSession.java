@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongPredicate;
 import java.util.function.UnaryOperator;
 
 import dev.adamopt.kernel.Hyperparameters;
@@ -19,12 +20,19 @@ import dev.adamopt.tensor.Tensor;
 /**
  * One optimizer run: hyperparameters, the tensors' state and the step count. Every operation holds the session's
  * lock, so steps on one session are serialized while different sessions run in parallel, and every operation checks
- * all of its input before it changes anything.
+ * all of its input, reserves and allocates all the memory it needs before it changes anything; what it then changes
+ * allocates nothing, so a failure (an OutOfMemoryError included) leaves the session exactly as it was.
  */
 public final class OptimizerSession {
 
 	/** Long enough for any real name, short enough that names cannot be used to fill memory. */
 	static final int MAX_NAME_LENGTH = 256;
+
+	/** How many keys of older steps a session remembers, to tell a late retry (409) from a new step. */
+	static final int OLDER_KEYS = 16;
+
+	/** What remembering keys costs a session, counted once it gets its first key. */
+	static final long KEY_HISTORY_BYTES = OLDER_KEYS * 2 * Long.BYTES + 128;
 
 	private final String id;
 
@@ -32,12 +40,14 @@ public final class OptimizerSession {
 
 	private final Instant createdAt;
 
+	private final SessionCapacity capacity;
+
 	private final ReentrantLock lock = new ReentrantLock();
 
 	private Hyperparameters hyperparameters;
 
 	/** In the order of the first step; empty until the first step or the first parameters fix them. */
-	private final Map<String, TensorState> tensors = new LinkedHashMap<>();
+	private Map<String, TensorState> tensors = Map.of();
 
 	private boolean holdsParameters;
 
@@ -45,39 +55,48 @@ public final class OptimizerSession {
 
 	private Instant lastUsedAt;
 
-	/** Counts the changes: creation makes it 1, every step, PATCH or PUT of parameters adds one. */
-	private long version;
+	/** Bytes of the budget this session holds. */
+	private long bytes;
 
-	OptimizerSession(String id, Hyperparameters hyperparameters, Precision precision, Instant now) {
-		this(id, hyperparameters, precision, now, now);
-		this.version = 1;
+	/** Changes with every change: the session's ETag. */
+	private long version = 1;
+
+	/** The latest step that came with an idempotency key: enough to answer it again. */
+	private KeyedStep latest;
+
+	/** Hashes of the keys of the keyed steps before {@link #latest}, and their steps: a ring, newest last. */
+	private long[] olderKeys;
+
+	private long[] olderSteps;
+
+	private int olderCount;
+
+	/** Set once the session has left its store: it then refuses every operation. */
+	private boolean closed;
+
+	/** Test seam around the apply phase of a step; does nothing in production. */
+	ApplyPhaseObserver observer = ApplyPhaseObserver.NONE;
+
+	/** Makes a session and reserves its overhead in the budget; the caller has admitted it. */
+	OptimizerSession(String id, Hyperparameters hyperparameters, Precision precision, Instant now,
+			SessionCapacity capacity) {
+		this(id, hyperparameters, precision, now, now, capacity);
 	}
 
 	private OptimizerSession(String id, Hyperparameters hyperparameters, Precision precision, Instant createdAt,
-			Instant lastUsedAt) {
+			Instant lastUsedAt, SessionCapacity capacity) {
 		this.id = Objects.requireNonNull(id, "id");
 		this.hyperparameters = Objects.requireNonNull(hyperparameters, "hyperparameters");
 		this.precision = Objects.requireNonNull(precision, "precision");
+		this.capacity = capacity;
+		capacity.budget().reserve(SessionCapacity.SESSION_OVERHEAD_BYTES, "a new session");
+		this.bytes = SessionCapacity.SESSION_OVERHEAD_BYTES;
 		this.createdAt = createdAt;
 		this.lastUsedAt = lastUsedAt;
 	}
 
 	public String id() {
 		return this.id;
-	}
-
-	/**
-	 * The number of changes so far: 1 when created or resumed, one more with every step, PATCH and PUT of parameters
-	 * (kept across restarts). Equal versions of one session mean equal state.
-	 */
-	public long version() {
-		this.lock.lock();
-		try {
-			return this.version;
-		}
-		finally {
-			this.lock.unlock();
-		}
 	}
 
 	/** The session's place in the order of creation; never changes. */
@@ -88,12 +107,13 @@ public final class OptimizerSession {
 	SessionSnapshot snapshot() {
 		this.lock.lock();
 		try {
+			checkOpen();
 			List<TensorSummary> summaries = new ArrayList<>(this.tensors.size());
 			for (TensorState state : this.tensors.values()) {
 				summaries.add(new TensorSummary(state.name, state.shape(), state.step));
 			}
 			return new SessionSnapshot(this.id, this.step, this.hyperparameters, this.precision, this.holdsParameters,
-					List.copyOf(summaries), this.createdAt, this.lastUsedAt);
+					List.copyOf(summaries), this.createdAt, this.lastUsedAt, this.bytes, this.version);
 		}
 		finally {
 			this.lock.unlock();
@@ -104,81 +124,177 @@ public final class OptimizerSession {
 	 * Makes the session hold these parameters, keeping the moments; fixes the tensors if nothing has yet, else they
 	 * must be exactly the session's tensors in their shapes.
 	 */
-	void holdParameters(Map<String, Tensor> parameters, Instant now) {
+	void holdParameters(Map<String, Tensor> parameters, LongPredicate ifMatch, Instant now) {
 		this.lock.lock();
 		try {
-			Map<String, TensorState> created = createOrCheck(parameters);
-			Map<String, TensorState> states = (created != null) ? created : this.tensors;
-			List<Runnable> holds = new ArrayList<>(states.size());
-			states.forEach((name, state) -> holds.add(state.prepareHold(parameters.get(name))));
-			// nothing below can fail
-			if (created != null) {
-				this.tensors.putAll(created);
-			}
-			holds.forEach(Runnable::run);
-			this.holdsParameters = true;
-			this.lastUsedAt = now;
-			this.version++;
-		}
-		finally {
-			this.lock.unlock();
-		}
-	}
-
-	StepResult step(Map<String, Tensor> parameters, Map<String, Tensor> gradients, Instant now) {
-		this.lock.lock();
-		try {
-			// Phase 1: check and convert everything; nothing changes if any of it fails.
-			Map<String, TensorState> states = this.tensors;
-			Map<String, TensorState> created = null;
-			if (this.holdsParameters) {
-				if (parameters != null) {
-					throw new SessionException(Reason.TENSOR_MISMATCH,
-							"this session holds its parameters: leave 'parameters' out and send gradients only");
+			checkOpen();
+			checkVersion(ifMatch);
+			Reservation reservation = new Reservation();
+			try {
+				boolean create = this.tensors.isEmpty();
+				long needed = create ? planTensors(parameters, "parameters") : 0;
+				long released = 0;
+				if (!create) {
+					checkCovers(parameters, "parameters");
 				}
-			}
-			else {
-				if (parameters == null) {
-					throw new SessionException(Reason.TENSOR_MISMATCH, "'parameters' is required: this session does "
-							+ "not hold its parameters, so each step sends every tensor with its current value");
+				for (Map.Entry<String, Tensor> entry : parameters.entrySet()) {
+					long parameterBytes = TensorState.parameterBytes(entry.getValue().shape(), this.precision);
+					needed += parameterBytes;
+					if (!create && this.tensors.get(entry.getKey()).holdsParameter()) {
+						released += parameterBytes;
+					}
 				}
-				created = createOrCheck(parameters);
+				// the new parameters are held beside the old ones until they replace them
+				reservation.reserve(needed, "holding " + parameters.size() + " parameters");
+				Map<String, TensorState> created = create ? createTensors(parameters) : null;
+				Map<String, TensorState> states = create ? created : this.tensors;
+				List<Runnable> holds = new ArrayList<>(states.size());
+				states.forEach((name, state) -> holds.add(state.prepareHold(parameters.get(name))));
+				// the latest keyed step of a session that holds its parameters answers with them: it keeps the
+				// arrays they replace (no copy) so that a retry still gets that step's answer
+				KeyedStep keep = null;
+				if (this.latest != null && this.latest.answer == null && this.holdsParameters) {
+					Map<String, Tensor> answer = new LinkedHashMap<>();
+					this.tensors.forEach((name, state) -> answer.put(name, state.heldParameterShared()));
+					keep = new KeyedStep(this.latest.key, this.latest.hash, this.latest.digest, this.latest.step, answer,
+							released);
+				}
+				// nothing below allocates or fails
 				if (created != null) {
-					states = created;
+					this.tensors = created;
+				}
+				for (int i = 0; i < holds.size(); i++) {
+					holds.get(i).run();
+				}
+				this.holdsParameters = true;
+				this.lastUsedAt = now;
+				this.version++;
+				this.bytes += reservation.commit() - released;
+				if (keep != null) {
+					this.latest = keep;
+					this.bytes += released;
+				}
+				else {
+					this.capacity.budget().release(released);
 				}
 			}
-			Map<String, Tensor> resolved = resolveGradients(gradients, states);
-			boolean amsgrad = this.hyperparameters.amsgrad();
-			List<TensorState.Update> updates = new ArrayList<>(states.size());
-			for (TensorState state : states.values()) {
-				Tensor gradient = resolved.get(state.name);
-				Tensor parameter = (parameters != null) ? parameters.get(state.name) : null;
-				updates.add(state.prepare(parameter, gradient, amsgrad));
+			finally {
+				reservation.cancel();
 			}
-			// Phase 2: apply; nothing here can fail.
-			if (created != null) {
-				this.tensors.putAll(created);
-			}
-			Map<String, Tensor> result = new LinkedHashMap<>();
-			int i = 0;
-			for (TensorState state : states.values()) {
-				TensorState.Update update = updates.get(i++);
-				update.apply(this.hyperparameters);
-				result.put(state.name, update.parameter());
-			}
-			this.step++;
-			this.lastUsedAt = now;
-			this.version++;
-			return new StepResult(this.step, result);
 		}
 		finally {
 			this.lock.unlock();
 		}
 	}
 
-	SessionSnapshot updateHyperparameters(UnaryOperator<Hyperparameters> change, Instant now) {
+	StepResult step(Map<String, Tensor> parameters, Map<String, Tensor> gradients, IdempotencyKey key,
+			LongPredicate ifMatch, Instant now) {
 		this.lock.lock();
 		try {
+			checkOpen();
+			if (key != null) {
+				StepResult replay = replay(key);
+				if (replay != null) {
+					return replay;
+				}
+			}
+			checkVersion(ifMatch);
+			Reservation reservation = new Reservation();
+			try {
+				// Phase 1: check, convert and allocate everything; nothing changes if any of it fails.
+				Map<String, TensorState> states = this.tensors;
+				Map<String, TensorState> created = null;
+				if (this.holdsParameters) {
+					if (parameters != null) {
+						throw new SessionException(Reason.TENSOR_MISMATCH,
+								"this session holds its parameters: leave 'parameters' out and send gradients only");
+					}
+				}
+				else {
+					if (parameters == null) {
+						throw new SessionException(Reason.TENSOR_MISMATCH, "'parameters' is required: this session "
+								+ "does not hold its parameters, so each step sends every tensor with its current value");
+					}
+					if (this.tensors.isEmpty()) {
+						reservation.reserve(planTensors(parameters, "parameters"),
+								"the optimizer state of " + parameters.size() + " tensors");
+						created = createTensors(parameters);
+						states = created;
+					}
+					else {
+						checkCovers(parameters, "parameters");
+					}
+				}
+				Map<String, Tensor> resolved = resolveGradients(gradients, states);
+				TensorState.Update[] updates = new TensorState.Update[states.size()];
+				Map<String, Tensor> answer = new LinkedHashMap<>();
+				int n = 0;
+				for (TensorState state : states.values()) {
+					Tensor parameter = (parameters != null) ? parameters.get(state.name) : null;
+					TensorState.Update update = state.prepare(parameter, resolved.get(state.name));
+					updates[n++] = update;
+					answer.put(state.name, update.answer());
+				}
+				StepResult result = new StepResult(this.step + 1, answer, this.version + 1, false);
+				KeyedStep keyed = null;
+				if (key != null) {
+					// a session that holds its parameters answers a retry with them; a client-held one keeps the
+					// answer's arrays (the request's own, no copy), counted in the budget
+					long answerBytes = 0;
+					if (!this.holdsParameters) {
+						for (Tensor tensor : answer.values()) {
+							answerBytes += Tensor.estimatedBytes(tensor.size(), tensor.isFloat32());
+						}
+					}
+					reservation.reserve(answerBytes + ((this.olderKeys == null) ? KEY_HISTORY_BYTES : 0),
+							"remembering the step's answer for its idempotency key");
+					keyed = new KeyedStep(key.key(), key.hash(), key.digest(), this.step + 1,
+							this.holdsParameters ? null : answer, answerBytes);
+					if (this.olderKeys == null) {
+						this.olderKeys = new long[OLDER_KEYS];
+						this.olderSteps = new long[OLDER_KEYS];
+					}
+				}
+				Hyperparameters hyperparameters = this.hyperparameters;
+				this.observer.beforeApply();
+				// Phase 2: apply; nothing here allocates or can fail.
+				if (created != null) {
+					this.tensors = created;
+				}
+				for (int i = 0; i < updates.length; i++) {
+					updates[i].apply(hyperparameters);
+				}
+				this.step++;
+				this.lastUsedAt = now;
+				this.version++;
+				this.bytes += reservation.commit();
+				if (this.latest != null) {
+					// the previous keyed step becomes an older one: its key is remembered, its answer given back
+					this.olderKeys[this.olderCount % OLDER_KEYS] = this.latest.hash;
+					this.olderSteps[this.olderCount % OLDER_KEYS] = this.latest.step;
+					this.olderCount++;
+					this.bytes -= this.latest.answerBytes;
+					this.capacity.budget().release(this.latest.answerBytes);
+					this.latest = null;
+				}
+				this.latest = keyed;
+				this.observer.afterApply();
+				return result;
+			}
+			finally {
+				reservation.cancel();
+			}
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	SessionSnapshot updateHyperparameters(UnaryOperator<Hyperparameters> change, LongPredicate ifMatch, Instant now) {
+		this.lock.lock();
+		try {
+			checkOpen();
+			checkVersion(ifMatch);
 			Hyperparameters current = this.hyperparameters;
 			Hyperparameters next = change.apply(current);
 			if (next.algorithm() != current.algorithm()) {
@@ -192,19 +308,20 @@ public final class OptimizerSession {
 			this.hyperparameters = next;
 			this.lastUsedAt = now;
 			this.version++;
+			return snapshot();
 		}
 		finally {
 			this.lock.unlock();
 		}
-		return snapshot();
 	}
 
+	/** A consistent copy of the whole state, taken under the lock and charged to the request's memory. */
 	Checkpoint checkpoint() {
 		this.lock.lock();
 		try {
-			boolean amsgrad = this.hyperparameters.amsgrad();
+			checkOpen();
 			Map<String, TensorCheckpoint> states = new LinkedHashMap<>();
-			this.tensors.forEach((name, state) -> states.put(name, state.checkpoint(amsgrad)));
+			this.tensors.forEach((name, state) -> states.put(name, state.checkpoint()));
 			return new Checkpoint(this.hyperparameters, this.precision, this.step, this.holdsParameters, states);
 		}
 		finally {
@@ -212,7 +329,10 @@ public final class OptimizerSession {
 		}
 	}
 
-	/** Everything a session file holds, taken under the lock: one copy of the state. */
+	/**
+	 * Everything the session's file holds, taken under the lock: one copy of the state, charged to the request's
+	 * memory like a checkpoint's (where no request is open, as on the writer's thread, it is not charged).
+	 */
 	PersistedSession persisted() {
 		this.lock.lock();
 		try {
@@ -227,6 +347,7 @@ public final class OptimizerSession {
 	Map<String, Tensor> heldParameters() {
 		this.lock.lock();
 		try {
+			checkOpen();
 			if (!this.holdsParameters) {
 				throw new SessionException(Reason.PARAMETERS_NOT_HELD, "this session does not hold its parameters: "
 						+ "the client sends them with each step (PUT them to /v1/sessions/" + this.id
@@ -251,56 +372,215 @@ public final class OptimizerSession {
 		}
 	}
 
-	/** A new session carrying a checked checkpoint's state. */
-	static OptimizerSession restore(String id, Checkpoint checkpoint, Instant now) {
-		OptimizerSession session = restore(id, checkpoint, now, now);
-		session.version = 1;
-		return session;
-	}
-
-	/** The session a session file holds, as it was: same id, times, version and state. */
-	static OptimizerSession restore(PersistedSession saved) {
-		OptimizerSession session = restore(saved.id(), saved.checkpoint(), saved.createdAt(), saved.lastUsedAt());
-		session.version = saved.version();
-		return session;
-	}
-
-	private static OptimizerSession restore(String id, Checkpoint checkpoint, Instant createdAt, Instant lastUsedAt) {
-		OptimizerSession session = new OptimizerSession(id, checkpoint.hyperparameters(), checkpoint.precision(),
-				createdAt, lastUsedAt);
-		boolean amsgrad = checkpoint.hyperparameters().amsgrad();
-		checkpoint.tensors().forEach((name, saved) -> {
-			TensorState state = TensorState.create(name, saved.firstMoment().shape(), checkpoint.precision());
-			state.restore(saved, amsgrad, checkpoint.holdsParameters());
-			session.tensors.put(name, state);
-		});
-		session.holdsParameters = checkpoint.holdsParameters();
-		session.step = checkpoint.step();
-		return session;
+	/**
+	 * Called once when the session leaves its store: after any operation in flight, it gives its memory back and
+	 * refuses every later operation.
+	 */
+	void close() {
+		this.lock.lock();
+		try {
+			if (!this.closed) {
+				this.closed = true;
+				this.capacity.budget().release(this.bytes);
+				this.bytes = 0;
+				this.tensors = Map.of();
+			}
+		}
+		finally {
+			this.lock.unlock();
+		}
 	}
 
 	/**
-	 * The tensor states these parameters fix when the session has none yet (not yet added); otherwise {@code null},
-	 * after checking that the parameters are exactly the session's tensors in their shapes.
+	 * The answer to a retry of the latest keyed step, {@code null} for a key the session has not seen; refuses a key
+	 * sent again with another body, or the key of an older step.
 	 */
-	private Map<String, TensorState> createOrCheck(Map<String, Tensor> parameters) {
-		if (this.tensors.isEmpty()) {
-			return createTensors(parameters, "parameters");
+	private StepResult replay(IdempotencyKey key) {
+		KeyedStep latest = this.latest;
+		if (latest != null && latest.key.equals(key.key())) {
+			if (latest.digest != key.digest()) {
+				throw new SessionException(Reason.IDEMPOTENCY_KEY_REUSED, "Idempotency-Key '"
+						+ abbreviate(key.key()) + "' was sent with step " + latest.step + " and another body: a retry "
+						+ "must send the same body, and a new step a new key");
+			}
+			Map<String, Tensor> answer = latest.answer;
+			if (answer == null) {
+				answer = new LinkedHashMap<>();
+				for (TensorState state : this.tensors.values()) {
+					answer.put(state.name, state.heldParameter());
+				}
+			}
+			return new StepResult(latest.step, answer, this.version, true);
 		}
-		checkCovers(parameters, "parameters");
+		long hash = key.hash();
+		for (int i = Math.max(0, this.olderCount - OLDER_KEYS); i < this.olderCount; i++) {
+			if (this.olderKeys[i % OLDER_KEYS] == hash) {
+				throw new SessionException(Reason.IDEMPOTENCY_KEY_OUTDATED, "Idempotency-Key '" + abbreviate(key.key())
+						+ "' belongs to step " + this.olderSteps[i % OLDER_KEYS] + ", which was applied; the session "
+						+ "is at step " + this.step + " now, and only its latest step can be answered again");
+			}
+		}
 		return null;
 	}
 
-	private Map<String, TensorState> createTensors(Map<String, Tensor> parameters, String field) {
+	/** Refuses with 412 unless {@code ifMatch} (absent: anything) accepts the session's version. */
+	private void checkVersion(LongPredicate ifMatch) {
+		if (ifMatch != null && !ifMatch.test(this.version)) {
+			throw new SessionException(Reason.PRECONDITION_FAILED, "the session has changed: it is at version "
+					+ this.version + " (ETag \"" + this.version + "\", step " + this.step + "); read it again and "
+					+ "send that ETag in If-Match");
+		}
+	}
+
+	/** Runs {@code action} under the session's lock once {@code ifMatch} accepts its version. */
+	<T> T whileLocked(LongPredicate ifMatch, java.util.function.Supplier<T> action) {
+		this.lock.lock();
+		try {
+			checkOpen();
+			checkVersion(ifMatch);
+			return action.get();
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	long version() {
+		this.lock.lock();
+		try {
+			return this.version;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	private void checkOpen() {
+		if (this.closed) {
+			throw SessionService.notFound(this.id);
+		}
+	}
+
+	/**
+	 * A new session carrying a checked checkpoint's state; its memory is reserved first (and given back if the
+	 * checkpoint turns out not to fit).
+	 */
+	static OptimizerSession restore(String id, Checkpoint checkpoint, Instant now, SessionCapacity capacity) {
+		return restore(id, checkpoint, now, now, capacity);
+	}
+
+	/**
+	 * The session a session file holds, as it was: the same id, times, version and state; its memory is reserved
+	 * first.
+	 * @param versionGap added to the version written, so that no version of a state lost in a crash is given again
+	 */
+	static OptimizerSession restore(PersistedSession saved, long versionGap, SessionCapacity capacity) {
+		OptimizerSession session = restore(saved.id(), saved.checkpoint(), saved.createdAt(), saved.lastUsedAt(),
+				capacity);
+		session.version = saved.version() + versionGap;
+		return session;
+	}
+
+	private static OptimizerSession restore(String id, Checkpoint checkpoint, Instant createdAt, Instant lastUsedAt,
+			SessionCapacity capacity) {
+		capacity.checkTensorCount(checkpoint.tensors().size(), "state.tensors");
+		OptimizerSession session = new OptimizerSession(id, checkpoint.hyperparameters(), checkpoint.precision(),
+				createdAt, lastUsedAt, capacity);
+		boolean amsgrad = checkpoint.hyperparameters().amsgrad();
+		Reservation reservation = session.new Reservation();
+		try {
+			Map<String, TensorState> states = new LinkedHashMap<>();
+			for (Map.Entry<String, TensorCheckpoint> entry : checkpoint.tensors().entrySet()) {
+				int[] shape = entry.getValue().firstMoment().shape();
+				reservation.reserve(TensorState.stateBytes(shape, checkpoint.precision(), amsgrad)
+						+ (checkpoint.holdsParameters() ? TensorState.parameterBytes(shape, checkpoint.precision()) : 0),
+						"the checkpoint's state");
+				TensorState state = TensorState.create(entry.getKey(), shape, checkpoint.precision(), amsgrad);
+				state.restore(entry.getValue(), checkpoint.holdsParameters());
+				states.put(entry.getKey(), state);
+			}
+			session.tensors = states;
+			session.holdsParameters = checkpoint.holdsParameters();
+			session.step = checkpoint.step();
+			session.bytes += reservation.commit();
+			return session;
+		}
+		catch (RuntimeException | Error ex) {
+			reservation.cancel();
+			session.close();
+			throw ex;
+		}
+	}
+
+	/** The latest keyed step; {@code answer} is {@code null} when it is the parameters the session holds. */
+	private record KeyedStep(String key, long hash, long digest, long step, Map<String, Tensor> answer,
+			long answerBytes) {
+
+	}
+
+	/** Budget reserved during one operation: committed to the session when it succeeds, given back otherwise. */
+	private final class Reservation {
+
+		private long reserved;
+
+		void reserve(long bytes, String what) {
+			OptimizerSession.this.capacity.budget().reserve(bytes, what);
+			this.reserved += bytes;
+		}
+
+		/** The bytes now held by the session. */
+		long commit() {
+			long committed = this.reserved;
+			this.reserved = 0;
+			return committed;
+		}
+
+		void cancel() {
+			OptimizerSession.this.capacity.budget().release(this.reserved);
+			this.reserved = 0;
+		}
+
+	}
+
+	/** Observes the apply phase of every step (tests use it to inject faults and to measure allocation). */
+	interface ApplyPhaseObserver {
+
+		ApplyPhaseObserver NONE = new ApplyPhaseObserver() {
+		};
+
+		default void beforeApply() {
+		}
+
+		default void afterApply() {
+		}
+
+	}
+
+	/**
+	 * Checks that these parameters can fix the session's tensors (names, count); the bytes their optimizer state
+	 * takes.
+	 */
+	private long planTensors(Map<String, Tensor> parameters, String field) {
 		if (parameters.isEmpty()) {
 			throw new SessionException(Reason.TENSOR_MISMATCH,
 					"'" + field + "' must name at least one tensor: it fixes the session's tensors");
 		}
+		this.capacity.checkTensorCount(parameters.size(), field);
+		boolean amsgrad = this.hyperparameters.amsgrad();
+		long needed = 0;
+		for (Map.Entry<String, Tensor> entry : parameters.entrySet()) {
+			checkName(entry.getKey());
+			needed += TensorState.stateBytes(entry.getValue().shape(), this.precision, amsgrad);
+		}
+		return needed;
+	}
+
+	/** The tensors' zero state, for parameters {@link #planTensors planned} and reserved for. */
+	private Map<String, TensorState> createTensors(Map<String, Tensor> parameters) {
+		boolean amsgrad = this.hyperparameters.amsgrad();
 		Map<String, TensorState> created = new LinkedHashMap<>();
-		parameters.forEach((name, tensor) -> {
-			checkName(name);
-			created.put(name, TensorState.create(name, tensor.shape(), this.precision));
-		});
+		parameters.forEach((name, tensor) -> created.put(name, TensorState.create(name, tensor.shape(), this.precision,
+				amsgrad)));
 		return created;
 	}
 

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import dev.adamopt.memory.MemoryBudget;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -24,17 +25,42 @@ class SessionConfiguration {
 	}
 
 	@Bean
+	MemoryBudget memoryBudget(LimitsProperties limits) {
+		return new MemoryBudget(limits.memoryBytes());
+	}
+
+	@Bean
+	SessionCapacity sessionCapacity(MemoryBudget budget, LimitsProperties limits) {
+		return new SessionCapacity(budget, limits.maxSessions(), limits.maxTensorsPerSession());
+	}
+
+	@Bean
+	CreateKeys createKeys() {
+		return new CreateKeys();
+	}
+
+	@Bean
 	SessionStore sessionStore(SessionProperties properties, PersistenceProperties persistence, Clock clock,
-			ObjectProvider<SessionWriter> files) {
+			SessionCapacity capacity, CreateKeys createKeys, ObjectProvider<SessionWriter> files) {
 		// expiry follows the injected clock, so tests move time instead of sleeping
-		Ticker ticker = () -> TimeUnit.MILLISECONDS.toNanos(clock.millis());
-		SessionWriter writer = files.getIfAvailable();
-		if (writer == null) {
-			return new CaffeineSessionStore(properties.idleTimeout(), ticker);
-		}
-		// a session deleted or expired loses its file
-		return new PersistentSessionStore(new CaffeineSessionStore(properties.idleTimeout(), ticker, writer::removed),
-				writer, persistence.mode() == PersistenceProperties.Mode.EVERY_STEP);
+		return store(properties.idleTimeout(), () -> TimeUnit.MILLISECONDS.toNanos(clock.millis()), capacity,
+				createKeys, files.getIfAvailable(), persistence.mode() == PersistenceProperties.Mode.EVERY_STEP);
+	}
+
+	/**
+	 * The session store: in memory, and in files when {@code writer} is given ({@code null}: memory only). A session
+	 * that leaves it (deleted or expired) loses its file, gives its memory back and forgets its create key.
+	 */
+	static SessionStore store(Duration idleTimeout, Ticker ticker, SessionCapacity capacity, CreateKeys createKeys,
+			SessionWriter writer, boolean everyStep) {
+		CaffeineSessionStore sessions = new CaffeineSessionStore(idleTimeout, ticker, session -> {
+			if (writer != null) {
+				writer.removed(session);
+			}
+			capacity.release(session);
+			createKeys.forget(session.id());
+		});
+		return (writer != null) ? new PersistentSessionStore(sessions, writer, everyStep) : sessions;
 	}
 
 	/**

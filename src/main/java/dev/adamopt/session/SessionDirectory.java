@@ -35,6 +35,9 @@ final class SessionDirectory implements AutoCloseable {
 
 	private static final String TEMPORARY_SUFFIX = ".session.tmp";
 
+	/** Present while no service has the directory open after one stopped cleanly, having written every session. */
+	private static final String CLEAN_MARK = ".clean-shutdown";
+
 	/** Session ids are UUIDs; anything else is refused as a file name (no path can be smuggled in). */
 	private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,127}");
 
@@ -124,6 +127,24 @@ final class SessionDirectory implements AutoCloseable {
 		if (Files.deleteIfExists(fileOf(id)) && durably) {
 			sync();
 		}
+	}
+
+	/** Notes that every session has been written as the service stops: the next start finds them as they were. */
+	void markClean() throws IOException {
+		Files.write(this.path.resolve(CLEAN_MARK), new byte[0]);
+		sync();
+	}
+
+	/**
+	 * Whether the last service to use the directory stopped cleanly ({@link #markClean}); removes the mark, so that
+	 * a crash from now on is noticed.
+	 */
+	boolean takeCleanMark() throws IOException {
+		boolean clean = Files.deleteIfExists(this.path.resolve(CLEAN_MARK));
+		if (clean) {
+			sync();
+		}
+		return clean;
 	}
 
 	/** The session files, in no particular order. */

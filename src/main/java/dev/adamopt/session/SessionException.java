@@ -26,6 +26,21 @@ public final class SessionException extends RuntimeException {
 		/** The parameters were asked for, but the session does not hold them. */
 		PARAMETERS_NOT_HELD,
 
+		/** The service holds as many sessions as it may. */
+		TOO_MANY_SESSIONS,
+
+		/** More tensors than one session may have. */
+		TOO_MANY_TENSORS,
+
+		/** An idempotency key sent again with another request. */
+		IDEMPOTENCY_KEY_REUSED,
+
+		/** The idempotency key of a step older than the session's latest. */
+		IDEMPOTENCY_KEY_OUTDATED,
+
+		/** An If-Match that names another version of the session. */
+		PRECONDITION_FAILED,
+
 		/**
 		 * With every-step persistence, the session's file could not be written: a new session was not created; a
 		 * change to a session was made in memory and is written later (the message says which).

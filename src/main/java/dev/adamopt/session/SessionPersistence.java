@@ -18,11 +18,18 @@ import org.slf4j.LoggerFactory;
  * Durable sessions. When created it puts every session back from its file (setting aside, with one WARN line each,
  * the files it cannot read); from then on it writes the changed sessions every interval, off the request path (in
  * every-step mode this only retries writes that failed); when closed, which Spring does after the server has
- * finished the requests in flight, it writes every changed session one last time.
+ * finished the requests in flight, it writes every changed session one last time and marks the directory clean.
+ * <p>
+ * After a stop that was not clean (a crash, {@code kill -9}, an exit on OutOfMemoryError) the restored sessions'
+ * versions jump by {@link #VERSION_GAP}: a step lost in the crash had been answered with the next version as its
+ * ETag, and that ETag must not match the state the session came back with.
  */
 final class SessionPersistence implements AutoCloseable {
 
 	private static final Logger log = LoggerFactory.getLogger(SessionPersistence.class);
+
+	/** More changes than one session could make between two writes. */
+	static final long VERSION_GAP = 1L << 32;
 
 	private final SessionWriter writer;
 
@@ -95,6 +102,7 @@ final class SessionPersistence implements AutoCloseable {
 		int setAside = 0;
 		int skipped = 0;
 		try {
+			long versionGap = directory.takeCleanMark() ? 0 : VERSION_GAP;
 			for (Path file : directory.files()) {
 				PersistedSession saved;
 				try {
@@ -107,7 +115,7 @@ final class SessionPersistence implements AutoCloseable {
 				}
 				this.writer.track(saved.id(), saved.version());
 				try {
-					service.restore(saved);
+					service.restore(saved, versionGap);
 					restored++;
 				}
 				catch (SessionException ex) {
@@ -118,9 +126,15 @@ final class SessionPersistence implements AutoCloseable {
 						setAside++;
 					}
 					else {
-						log.warn("Session file {} was not restored, and is left in place: {}", file, ex.getMessage());
+						leftInPlace(file, ex);
 						skipped++;
 					}
+				}
+				catch (RuntimeException ex) {
+					// the memory budget is full: the session is not lost, a start with a larger budget restores it
+					this.writer.stopTracking(saved.id());
+					leftInPlace(file, ex);
+					skipped++;
 				}
 			}
 		}
@@ -129,6 +143,11 @@ final class SessionPersistence implements AutoCloseable {
 		}
 		log.info("Restored {} sessions from {} in {} ms ({} set aside, {} left in place)", restored, directory.path(),
 				TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), setAside, skipped);
+	}
+
+	private static void leftInPlace(Path file, RuntimeException ex) {
+		log.warn("Session file {} was not restored, and is left in place for a later start: {}", file,
+				ex.getMessage());
 	}
 
 	private static void setAside(SessionDirectory directory, Path file, String reason) {
@@ -141,11 +160,13 @@ final class SessionPersistence implements AutoCloseable {
 		}
 	}
 
-	/**
-	 * Writes every session that has changed since its file was written.
-	 * @return how many sessions were written
-	 */
-	int flush() {
+	/** What one pass over the sessions wrote, and how many writes failed. */
+	record Flush(int written, int failed) {
+
+	}
+
+	/** Writes every session that has changed since its file was written. */
+	Flush flush() {
 		this.flushing.lock();
 		try {
 			AtomicInteger written = new AtomicInteger();
@@ -166,7 +187,7 @@ final class SessionPersistence implements AutoCloseable {
 				log.error("Could not write {} changed sessions to {} (first: {}); they stay in memory and are tried "
 						+ "again in {}", failed.get(), this.writer.directory().path(), firstFailure.get(), this.interval);
 			}
-			return written.get();
+			return new Flush(written.get(), failed.get());
 		}
 		finally {
 			this.flushing.unlock();
@@ -186,15 +207,23 @@ final class SessionPersistence implements AutoCloseable {
 		}
 	}
 
-	/** Stops the periodic writes and writes every changed session. */
+	/** Stops the periodic writes, writes every changed session and, when all of them are written, marks it so. */
 	@Override
 	public void close() {
 		this.closed = true;
 		this.stopSchedule.run();
 		long start = System.nanoTime();
-		int written = flush();
-		log.info("Wrote {} changed sessions to {} on shutdown in {} ms", written, this.writer.directory().path(),
-				TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+		Flush flush = flush();
+		log.info("Wrote {} changed sessions to {} on shutdown in {} ms", flush.written(),
+				this.writer.directory().path(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+		if (flush.failed() == 0) {
+			try {
+				this.writer.directory().markClean();
+			}
+			catch (IOException ex) {
+				log.warn("Could not mark {} as cleanly stopped: {}", this.writer.directory().path(), ex.toString());
+			}
+		}
 	}
 
 }

@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.LongPredicate;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 import dev.adamopt.kernel.Hyperparameters;
@@ -22,62 +24,140 @@ public class SessionService {
 
 	private final Clock clock;
 
-	SessionService(SessionStore store, Clock clock) {
+	private final SessionCapacity capacity;
+
+	private final CreateKeys createKeys;
+
+	SessionService(SessionStore store, Clock clock, SessionCapacity capacity, CreateKeys createKeys) {
 		this.store = store;
 		this.clock = clock;
+		this.capacity = capacity;
+		this.createKeys = createKeys;
+	}
+
+	/**
+	 * A session made by {@code POST /v1/sessions}.
+	 *
+	 * @param session the session as it was created
+	 * @param replayed whether this answers a retry (the session was created before, with the same key and body)
+	 */
+	public record Created(SessionSnapshot session, boolean replayed) {
+
+	}
+
+	/**
+	 * Creates once per idempotency key ({@code null}: no key): a retry with the same key and body answers the session
+	 * the first request created, as it was then.
+	 */
+	public Created createOnce(IdempotencyKey key, Supplier<SessionSnapshot> create) {
+		return (key != null) ? this.createKeys.createOnce(key, create) : new Created(create.get(), false);
 	}
 
 	/**
 	 * A new session; with {@code parameters} (may be {@code null}) it holds them and fixes its tensors at once.
 	 */
 	public SessionSnapshot create(Hyperparameters hyperparameters, Precision precision, Map<String, Tensor> parameters) {
-		OptimizerSession session = new OptimizerSession(newId(), hyperparameters, precision, this.clock.instant());
-		if (parameters != null) {
-			session.holdParameters(parameters, this.clock.instant());
-		}
-		this.store.add(session);
-		return session.snapshot();
+		return admit(() -> {
+			OptimizerSession session = new OptimizerSession(newId(), hyperparameters, precision, this.clock.instant(),
+					this.capacity);
+			if (parameters != null) {
+				try {
+					session.holdParameters(parameters, null, this.clock.instant());
+				}
+				catch (RuntimeException | Error ex) {
+					session.close();
+					throw ex;
+				}
+			}
+			return session;
+		});
 	}
 
 	/** A new session that resumes a checkpoint exactly. */
 	public SessionSnapshot resume(Checkpoint checkpoint) {
 		CheckpointValidator.check(checkpoint);
+		return admit(() -> {
+			try {
+				return OptimizerSession.restore(newId(), checkpoint, this.clock.instant(), this.capacity);
+			}
+			catch (SessionException ex) {
+				if (ex.reason() != Reason.TENSOR_MISMATCH) {
+					throw ex;
+				}
+				// a value float32 cannot hold is a fault of the checkpoint, not of a step's tensors
+				throw new SessionException(Reason.INVALID_CHECKPOINT, ex.getMessage());
+			}
+		});
+	}
+
+	/** Counts a new session against the limit, builds it and adds it to the store; counts it out if that fails. */
+	private SessionSnapshot admit(Supplier<OptimizerSession> build) {
+		this.capacity.admit();
 		OptimizerSession session;
 		try {
-			session = OptimizerSession.restore(newId(), checkpoint, this.clock.instant());
+			session = build.get();
 		}
-		catch (SessionException ex) {
-			// a value float32 cannot hold is a fault of the checkpoint, not of a step's tensors
-			throw new SessionException(Reason.INVALID_CHECKPOINT, ex.getMessage());
+		catch (RuntimeException | Error ex) {
+			this.capacity.leave();
+			throw ex;
 		}
-		this.store.add(session);
+		try {
+			this.store.add(session);
+		}
+		catch (RuntimeException | Error ex) {
+			// e.g. its file could not be written (every-step persistence)
+			this.capacity.release(session);
+			throw ex;
+		}
 		return session.snapshot();
 	}
 
-	/** Puts back a session read from its file as it was: same id, times, version and state. */
-	void restore(PersistedSession saved) {
+	/**
+	 * Puts back a session read from its file as it was (same id, times and state), counted like any new session.
+	 * @param versionGap added to its version (see {@link OptimizerSession#restore(PersistedSession, long,
+	 * SessionCapacity)})
+	 */
+	void restore(PersistedSession saved, long versionGap) {
 		CheckpointValidator.checkStructure(saved.checkpoint());
-		this.store.add(OptimizerSession.restore(saved));
+		admit(() -> OptimizerSession.restore(saved, versionGap, this.capacity));
 	}
 
 	public SessionSnapshot get(String id) {
 		return on(id, OptimizerSession::snapshot);
 	}
 
-	/** Every live session, oldest first. */
-	public List<SessionSnapshot> list() {
-		return this.store.page(null, Integer.MAX_VALUE, OptimizerSession::snapshot);
+	/**
+	 * Up to {@code limit} live sessions, oldest first, after the session at {@code after} (from the first when
+	 * {@code null}); listing does not count as a use.
+	 */
+	public List<SessionSnapshot> list(SessionStore.Key after, int limit) {
+		return this.store.page(after, limit, OptimizerSession::snapshot);
 	}
 
 	public void delete(String id) {
-		if (!this.store.remove(id)) {
+		delete(id, null);
+	}
+
+	/** Deletes a session once {@code ifMatch} ({@code null}: any) accepts its version. */
+	public void delete(String id, LongPredicate ifMatch) {
+		boolean removed = on(id, session -> session.whileLocked(ifMatch, () -> this.store.remove(id)));
+		if (!removed) {
 			throw notFound(id);
 		}
 	}
 
 	/** Changes hyperparameters between steps; {@code change} gets the current ones and may throw to refuse. */
 	public SessionSnapshot updateHyperparameters(String id, UnaryOperator<Hyperparameters> change) {
-		return on(id, session -> session.updateHyperparameters(change, this.clock.instant()));
+		return updateHyperparameters(id, change, null);
+	}
+
+	/**
+	 * Changes hyperparameters between steps; {@code change} gets the current ones and may throw to refuse.
+	 * {@code ifMatch} ({@code null}: any) must accept the session's version.
+	 */
+	public SessionSnapshot updateHyperparameters(String id, UnaryOperator<Hyperparameters> change,
+			LongPredicate ifMatch) {
+		return on(id, session -> session.updateHyperparameters(change, ifMatch, this.clock.instant()));
 	}
 
 	/**
@@ -85,13 +165,31 @@ public class SessionService {
 	 * {@code gradients} stay as they are.
 	 */
 	public StepResult step(String id, Map<String, Tensor> parameters, Map<String, Tensor> gradients) {
-		return on(id, session -> session.step(parameters, gradients, this.clock.instant()));
+		return step(id, parameters, gradients, null, null);
+	}
+
+	/**
+	 * One Adam step. {@code parameters} is {@code null} when the session holds them; tensors missing from
+	 * {@code gradients} stay as they are. With a {@code key} a retry is answered again instead of applied;
+	 * {@code ifMatch} ({@code null}: any) must accept the session's version.
+	 */
+	public StepResult step(String id, Map<String, Tensor> parameters, Map<String, Tensor> gradients,
+			IdempotencyKey key, LongPredicate ifMatch) {
+		return on(id, session -> session.step(parameters, gradients, key, ifMatch, this.clock.instant()));
 	}
 
 	/** Makes the session hold these parameters (moments kept); the first ones fix the tensors. */
 	public SessionSnapshot holdParameters(String id, Map<String, Tensor> parameters) {
+		return holdParameters(id, parameters, null);
+	}
+
+	/**
+	 * Makes the session hold these parameters (moments kept); the first ones fix the tensors. {@code ifMatch}
+	 * ({@code null}: any) must accept the session's version.
+	 */
+	public SessionSnapshot holdParameters(String id, Map<String, Tensor> parameters, LongPredicate ifMatch) {
 		return on(id, session -> {
-			session.holdParameters(parameters, this.clock.instant());
+			session.holdParameters(parameters, ifMatch, this.clock.instant());
 			return session.snapshot();
 		});
 	}
@@ -110,7 +208,7 @@ public class SessionService {
 		return this.store.apply(id, action).orElseThrow(() -> notFound(id));
 	}
 
-	private static SessionException notFound(String id) {
+	static SessionException notFound(String id) {
 		return new SessionException(Reason.SESSION_NOT_FOUND, "no session has id '" + OptimizerSession.abbreviate(id)
 				+ "': it never existed, was deleted, or expired after its idle timeout; create one with POST /v1/sessions");
 	}

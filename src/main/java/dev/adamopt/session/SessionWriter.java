@@ -79,7 +79,17 @@ final class SessionWriter {
 			if (file.removed || session.version() <= file.written) {
 				return false;
 			}
-			PersistedSession state = session.persisted();
+			PersistedSession state;
+			try {
+				state = session.persisted();
+			}
+			catch (SessionException ex) {
+				if (ex.reason() == SessionException.Reason.SESSION_NOT_FOUND) {
+					// it left the store meanwhile: its file goes with it
+					return false;
+				}
+				throw ex;
+			}
 			try {
 				this.directory.write(state);
 			}

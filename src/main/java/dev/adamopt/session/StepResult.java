@@ -9,7 +9,9 @@ import dev.adamopt.tensor.Tensor;
  *
  * @param step the session's step count after this step
  * @param parameters every tensor's parameter after the step, in the session's order
+ * @param version the session's version after this step (its ETag)
+ * @param replayed whether this answers a retry of the step (nothing was applied)
  */
-public record StepResult(long step, Map<String, Tensor> parameters) {
+public record StepResult(long step, Map<String, Tensor> parameters, long version, boolean replayed) {
 
 }

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import dev.adamopt.kernel.AdamKernel;
 import dev.adamopt.kernel.Hyperparameters;
 import dev.adamopt.kernel.Precision;
+import dev.adamopt.memory.RequestMemory;
 import dev.adamopt.session.SessionException.Reason;
 import dev.adamopt.tensor.Tensor;
 
@@ -12,24 +13,53 @@ import dev.adamopt.tensor.Tensor;
  * The optimizer state of one tensor (the article's {@code v}, {@code s} and the tensor's own {@code t}) in the
  * session's precision, plus the parameter when the session holds it. Not thread-safe: the session serializes access.
  * <p>
- * Changes go in two phases so a step is all or nothing: {@link #prepare} checks and converts the inputs without
- * touching state, {@link Update#apply} then cannot fail.
+ * Changes go in two phases so a step is all or nothing: {@link #prepare} checks and converts the inputs and allocates
+ * everything the step and its answer need (charged to the request's memory first) without touching state;
+ * {@link Update#apply} then allocates nothing and cannot fail, not even for want of memory.
  */
 abstract sealed class TensorState permits TensorState.Float64, TensorState.Float32 {
+
+	static {
+		warmUp();
+	}
+
+	private static final String ANSWER = "the step's answer";
+
+	private static final String CONVERSION = "converting the request's tensors to the session's precision";
+
+	private static final String CHECKPOINT = "copying the session's state for its checkpoint";
 
 	final String name;
 
 	private final int[] shape;
+
+	final int size;
 
 	long step;
 
 	TensorState(String name, int[] shape) {
 		this.name = name;
 		this.shape = shape;
+		this.size = (int) Tensor.checkShape(shape);
 	}
 
-	static TensorState create(String name, int[] shape, Precision precision) {
-		return (precision == Precision.FLOAT64) ? new Float64(name, shape) : new Float32(name, shape);
+	/** A new state with zero moments (and zero maximum when {@code amsgrad}); allocates {@link #stateBytes}. */
+	static TensorState create(String name, int[] shape, Precision precision, boolean amsgrad) {
+		return (precision == Precision.FLOAT64) ? new Float64(name, shape, amsgrad) : new Float32(name, shape, amsgrad);
+	}
+
+	/** The bytes a new state of this shape allocates: its moments, and the maximum when {@code amsgrad}. */
+	static long stateBytes(int[] shape, Precision precision, boolean amsgrad) {
+		return (amsgrad ? 3 : 2) * elementBytes(Tensor.checkShape(shape), precision) + Tensor.OVERHEAD_BYTES;
+	}
+
+	/** The bytes a held parameter of this shape takes. */
+	static long parameterBytes(int[] shape, Precision precision) {
+		return elementBytes(Tensor.checkShape(shape), precision);
+	}
+
+	private static long elementBytes(long elements, Precision precision) {
+		return elements * ((precision == Precision.FLOAT64) ? Double.BYTES : Float.BYTES);
 	}
 
 	int[] shape() {
@@ -47,38 +77,90 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 	abstract boolean holdsParameter();
 
 	/**
-	 * Checks and converts one step's inputs. {@code parameter} is {@code null} when the session holds it;
-	 * {@code gradient} is {@code null} when the tensor gets no gradient this step. Shapes are checked by the caller.
+	 * Checks and converts one step's inputs and allocates the answer. {@code parameter} is {@code null} when the
+	 * session holds it; {@code gradient} is {@code null} when the tensor gets no gradient this step. Shapes are
+	 * checked by the caller.
 	 */
-	abstract Update prepare(Tensor parameter, Tensor gradient, boolean amsgrad);
+	abstract Update prepare(Tensor parameter, Tensor gradient);
 
-	/** Checks and converts a parameter to hold; running the result makes the session hold it (moments kept). */
+	/**
+	 * Checks and converts a parameter to hold into an array of the session's own (the caller has reserved
+	 * {@link #parameterBytes} for it); running the result makes the state hold it (moments kept) and cannot fail.
+	 */
 	abstract Runnable prepareHold(Tensor parameter);
 
 	/** A copy of the held parameter. */
 	abstract Tensor heldParameter();
 
-	abstract TensorCheckpoint checkpoint(boolean amsgrad);
+	/** The held parameter's own array, for an owner that keeps it once the state lets go of it. */
+	abstract Tensor heldParameterShared();
+
+	/** A copy of the state, charged to the request's memory. */
+	abstract TensorCheckpoint checkpoint();
 
 	/** Sets the state from a checkpoint already checked for shape and consistency. */
-	abstract void restore(TensorCheckpoint checkpoint, boolean amsgrad, boolean holdsParameter);
+	abstract void restore(TensorCheckpoint checkpoint, boolean holdsParameter);
 
-	/** float32 values widened, exactly, to a new double array. */
-	static double[] widen(float[] source) {
-		double[] target = new double[source.length];
+	/**
+	 * Runs every kind of update once on one-element tensors, so that every class a step's apply phase uses (the
+	 * kernel's tables among them) is loaded and initialized before any real step: class initialization allocates,
+	 * and the apply phase must not.
+	 */
+	private static void warmUp() {
+		int[] shape = { 1 };
+		for (Precision precision : Precision.values()) {
+			for (boolean amsgrad : new boolean[] { false, true }) {
+				for (dev.adamopt.kernel.Algorithm algorithm : dev.adamopt.kernel.Algorithm.values()) {
+					Hyperparameters defaults = Hyperparameters.defaults(algorithm);
+					Hyperparameters h = new Hyperparameters(algorithm, defaults.learningRate(), defaults.beta1(),
+							defaults.beta2(), defaults.epsilon(), 0.01, amsgrad, false);
+					TensorState state = create("warm-up", shape, precision, amsgrad);
+					state.prepareHold(Tensor.ofFloat64(shape, new double[] { 1 })).run();
+					for (Tensor parameter : new Tensor[] { null, Tensor.ofFloat64(shape, new double[] { 1 }),
+							Tensor.ofFloat32(shape, new float[] { 1 }) }) {
+						for (int i = 0; i < 2; i++) {
+							state.prepare(parameter, Tensor.ofFloat64(shape, new double[] { 0.5 })).apply(h);
+						}
+					}
+				}
+			}
+		}
+	}
+
+	/** float32 values widened, exactly, into {@code target}. */
+	static void widen(float[] source, double[] target) {
 		for (int i = 0; i < source.length; i++) {
 			target[i] = source[i];
 		}
-		return target;
 	}
 
-	/** A prepared change: applying it cannot fail. */
+	/** Each double rounded to the nearest float into {@code target} (exact for values that came from float32). */
+	static void narrow(double[] source, float[] target) {
+		for (int i = 0; i < source.length; i++) {
+			target[i] = (float) source[i];
+		}
+	}
+
+	static double[] newDoubles(int size, String what) {
+		RequestMemory.charge((long) size * Double.BYTES, what);
+		return new double[size];
+	}
+
+	static float[] newFloats(int size, String what) {
+		RequestMemory.charge((long) size * Float.BYTES, what);
+		return new float[size];
+	}
+
+	/** A prepared change: applying it allocates nothing and cannot fail. */
 	interface Update {
 
 		void apply(Hyperparameters hyperparameters);
 
-		/** The parameter after {@link #apply}: the request's own array where possible, else a copy. */
-		Tensor parameter();
+		/**
+		 * The parameter as the answer gives it, filled in by {@link #apply}: the request's own array where possible,
+		 * else one allocated by {@link #prepare}.
+		 */
+		Tensor answer();
 
 	}
 
@@ -88,15 +170,16 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 
 		private final double[] secondMoment;
 
-		private double[] maxSecondMoment;
+		/** torch's {@code max_exp_avg_sq}; only with amsgrad. */
+		private final double[] maxSecondMoment;
 
 		private double[] parameter;
 
-		Float64(String name, int[] shape) {
+		Float64(String name, int[] shape, boolean amsgrad) {
 			super(name, shape);
-			int size = (int) Tensor.checkShape(shape);
-			this.firstMoment = new double[size];
-			this.secondMoment = new double[size];
+			this.firstMoment = new double[this.size];
+			this.secondMoment = new double[this.size];
+			this.maxSecondMoment = amsgrad ? new double[this.size] : null;
 		}
 
 		@Override
@@ -105,89 +188,113 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 		}
 
 		@Override
-		Update prepare(Tensor parameter, Tensor gradient, boolean amsgrad) {
+		Update prepare(Tensor parameter, Tensor gradient) {
 			double[] p = (parameter != null) ? toFloat64(parameter) : this.parameter;
 			double[] g = (gradient != null) ? toFloat64(gradient) : null;
-			int[] shape = shape();
+			Tensor answer;
+			float[] narrowed = null;
+			double[] copy = null;
+			if (parameter == null) {
+				copy = newDoubles(this.size, ANSWER);
+				answer = Tensor.ofFloat64(shape(), copy);
+			}
+			else if (parameter.isFloat32()) {
+				// answered in the dtype it was sent, in the request's own array: float32 in, float32 out
+				narrowed = parameter.float32();
+				answer = parameter;
+			}
+			else {
+				answer = parameter;
+			}
+			float[] narrowTo = narrowed;
+			double[] copyTo = copy;
 			return new Update() {
 				@Override
 				public void apply(Hyperparameters hyperparameters) {
-					if (g == null) {
-						return;
+					if (g != null) {
+						Float64.this.step++;
+						AdamKernel.stepFloat64(p, g, Float64.this.firstMoment, Float64.this.secondMoment,
+								Float64.this.maxSecondMoment, Float64.this.step, hyperparameters);
 					}
-					if (amsgrad && Float64.this.maxSecondMoment == null) {
-						Float64.this.maxSecondMoment = new double[p.length];
+					if (copyTo != null) {
+						System.arraycopy(p, 0, copyTo, 0, p.length);
 					}
-					Float64.this.step++;
-					AdamKernel.stepFloat64(p, g, Float64.this.firstMoment, Float64.this.secondMoment,
-							Float64.this.maxSecondMoment, Float64.this.step, hyperparameters);
+					else if (narrowTo != null) {
+						narrow(p, narrowTo);
+					}
 				}
 
 				@Override
-				public Tensor parameter() {
-					if (parameter == null) {
-						return Tensor.ofFloat64(shape, p.clone());
-					}
-					// answered in the dtype it was sent: float32 in, float32 out
-					return parameter.isFloat32() ? Tensor.ofFloat32(shape, narrow(p)) : Tensor.ofFloat64(shape, p);
+				public Tensor answer() {
+					return answer;
 				}
 			};
 		}
 
 		@Override
 		Runnable prepareHold(Tensor parameter) {
-			double[] held = ownFloat64(parameter);
+			double[] held = new double[this.size];
+			copyInto(parameter, held);
 			return () -> this.parameter = held;
-		}
-
-		private static float[] narrow(double[] source) {
-			float[] target = new float[source.length];
-			for (int i = 0; i < source.length; i++) {
-				target[i] = (float) source[i];
-			}
-			return target;
 		}
 
 		@Override
 		Tensor heldParameter() {
-			return Tensor.ofFloat64(shape(), this.parameter.clone());
+			return Tensor.ofFloat64(shape(), copyOf(this.parameter));
 		}
 
 		@Override
-		TensorCheckpoint checkpoint(boolean amsgrad) {
+		Tensor heldParameterShared() {
+			return Tensor.ofFloat64(shape(), this.parameter);
+		}
+
+		@Override
+		TensorCheckpoint checkpoint() {
 			int[] shape = shape();
-			return new TensorCheckpoint(this.step, Tensor.ofFloat64(shape, this.firstMoment.clone()),
-					Tensor.ofFloat64(shape, this.secondMoment.clone()),
-					amsgrad ? Tensor.ofFloat64(shape, maxOrZeros()) : null,
-					(this.parameter != null) ? Tensor.ofFloat64(shape, this.parameter.clone()) : null);
+			return new TensorCheckpoint(this.step, Tensor.ofFloat64(shape, copyOf(this.firstMoment)),
+					Tensor.ofFloat64(shape, copyOf(this.secondMoment)),
+					(this.maxSecondMoment != null) ? Tensor.ofFloat64(shape, copyOf(this.maxSecondMoment)) : null,
+					(this.parameter != null) ? Tensor.ofFloat64(shape, copyOf(this.parameter)) : null);
 		}
 
-		private double[] maxOrZeros() {
-			return (this.maxSecondMoment != null) ? this.maxSecondMoment.clone() : new double[this.firstMoment.length];
+		private static double[] copyOf(double[] source) {
+			double[] copy = newDoubles(source.length, CHECKPOINT);
+			System.arraycopy(source, 0, copy, 0, source.length);
+			return copy;
 		}
 
 		@Override
-		void restore(TensorCheckpoint checkpoint, boolean amsgrad, boolean holdsParameter) {
+		void restore(TensorCheckpoint checkpoint, boolean holdsParameter) {
 			this.step = checkpoint.step();
-			copy(checkpoint.firstMoment(), this.firstMoment);
-			copy(checkpoint.secondMoment(), this.secondMoment);
-			this.maxSecondMoment = amsgrad ? ownFloat64(checkpoint.maxSecondMoment()) : null;
-			this.parameter = holdsParameter ? ownFloat64(checkpoint.parameter()) : null;
+			copyInto(checkpoint.firstMoment(), this.firstMoment);
+			copyInto(checkpoint.secondMoment(), this.secondMoment);
+			if (this.maxSecondMoment != null) {
+				copyInto(checkpoint.maxSecondMoment(), this.maxSecondMoment);
+			}
+			if (holdsParameter) {
+				this.parameter = new double[this.size];
+				copyInto(checkpoint.parameter(), this.parameter);
+			}
 		}
 
-		private static void copy(Tensor from, double[] to) {
-			double[] source = toFloat64(from);
-			System.arraycopy(source, 0, to, 0, to.length);
+		/** Copies or widens (exactly) the tensor's values into {@code target}. */
+		private static void copyInto(Tensor from, double[] target) {
+			if (from.isFloat32()) {
+				widen(from.float32(), target);
+			}
+			else {
+				System.arraycopy(from.float64(), 0, target, 0, target.length);
+			}
 		}
 
-		/** The tensor's float64 data: shared when it is float64, widened (exactly) when float32. */
+		/** The tensor's float64 data: shared when it is float64, widened (exactly) into a new array when float32. */
 		private static double[] toFloat64(Tensor tensor) {
-			return tensor.isFloat32() ? widen(tensor.float32()) : tensor.float64();
-		}
-
-		/** The tensor's float64 data in an array of the session's own: copied or widened, never both. */
-		private static double[] ownFloat64(Tensor tensor) {
-			return tensor.isFloat32() ? widen(tensor.float32()) : tensor.float64().clone();
+			if (!tensor.isFloat32()) {
+				return tensor.float64();
+			}
+			double[] widened = newDoubles(tensor.size(), CONVERSION);
+			widen(tensor.float32(), widened);
+			return widened;
 		}
 
 	}
@@ -198,15 +305,16 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 
 		private final float[] secondMoment;
 
-		private float[] maxSecondMoment;
+		/** torch's {@code max_exp_avg_sq}; only with amsgrad. */
+		private final float[] maxSecondMoment;
 
 		private float[] parameter;
 
-		Float32(String name, int[] shape) {
+		Float32(String name, int[] shape, boolean amsgrad) {
 			super(name, shape);
-			int size = (int) Tensor.checkShape(shape);
-			this.firstMoment = new float[size];
-			this.secondMoment = new float[size];
+			this.firstMoment = new float[this.size];
+			this.secondMoment = new float[this.size];
+			this.maxSecondMoment = amsgrad ? new float[this.size] : null;
 		}
 
 		@Override
@@ -215,84 +323,119 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 		}
 
 		@Override
-		Update prepare(Tensor parameter, Tensor gradient, boolean amsgrad) {
+		Update prepare(Tensor parameter, Tensor gradient) {
 			float[] p = (parameter != null) ? toFloat32(parameter, "parameter", this.name) : this.parameter;
 			float[] g = (gradient != null) ? toFloat32(gradient, "gradient", this.name) : null;
-			int[] shape = shape();
+			Tensor answer;
+			double[] widened = null;
+			float[] copy = null;
+			if (parameter == null) {
+				copy = newFloats(this.size, ANSWER);
+				answer = Tensor.ofFloat32(shape(), copy);
+			}
+			else if (!parameter.isFloat32()) {
+				// answered in the dtype it was sent, in the request's own array: float64 in, float64 out (the float32
+				// value, widened)
+				widened = parameter.float64();
+				answer = parameter;
+			}
+			else {
+				answer = parameter;
+			}
+			double[] widenTo = widened;
+			float[] copyTo = copy;
 			return new Update() {
 				@Override
 				public void apply(Hyperparameters hyperparameters) {
-					if (g == null) {
-						return;
+					if (g != null) {
+						Float32.this.step++;
+						AdamKernel.stepFloat32(p, g, Float32.this.firstMoment, Float32.this.secondMoment,
+								Float32.this.maxSecondMoment, Float32.this.step, hyperparameters);
 					}
-					if (amsgrad && Float32.this.maxSecondMoment == null) {
-						Float32.this.maxSecondMoment = new float[p.length];
+					if (copyTo != null) {
+						System.arraycopy(p, 0, copyTo, 0, p.length);
 					}
-					Float32.this.step++;
-					AdamKernel.stepFloat32(p, g, Float32.this.firstMoment, Float32.this.secondMoment,
-							Float32.this.maxSecondMoment, Float32.this.step, hyperparameters);
+					else if (widenTo != null) {
+						widen(p, widenTo);
+					}
 				}
 
 				@Override
-				public Tensor parameter() {
-					if (parameter == null) {
-						return Tensor.ofFloat32(shape, p.clone());
-					}
-					// answered in the dtype it was sent: float64 in, float64 out (the float32 value, widened)
-					return parameter.isFloat32() ? Tensor.ofFloat32(shape, p) : Tensor.ofFloat64(shape, widen(p));
+				public Tensor answer() {
+					return answer;
 				}
 			};
 		}
 
 		@Override
 		Runnable prepareHold(Tensor parameter) {
-			float[] held = ownFloat32(parameter, "parameter", this.name);
+			float[] held = new float[this.size];
+			copyInto(parameter, held, "parameter", this.name);
 			return () -> this.parameter = held;
 		}
 
 		@Override
 		Tensor heldParameter() {
-			return Tensor.ofFloat32(shape(), this.parameter.clone());
+			return Tensor.ofFloat32(shape(), copyOf(this.parameter));
 		}
 
 		@Override
-		TensorCheckpoint checkpoint(boolean amsgrad) {
+		Tensor heldParameterShared() {
+			return Tensor.ofFloat32(shape(), this.parameter);
+		}
+
+		@Override
+		TensorCheckpoint checkpoint() {
 			int[] shape = shape();
-			return new TensorCheckpoint(this.step, Tensor.ofFloat32(shape, this.firstMoment.clone()),
-					Tensor.ofFloat32(shape, this.secondMoment.clone()),
-					amsgrad ? Tensor.ofFloat32(shape, (this.maxSecondMoment != null) ? this.maxSecondMoment.clone()
-							: new float[this.firstMoment.length]) : null,
-					(this.parameter != null) ? Tensor.ofFloat32(shape, this.parameter.clone()) : null);
+			return new TensorCheckpoint(this.step, Tensor.ofFloat32(shape, copyOf(this.firstMoment)),
+					Tensor.ofFloat32(shape, copyOf(this.secondMoment)),
+					(this.maxSecondMoment != null) ? Tensor.ofFloat32(shape, copyOf(this.maxSecondMoment)) : null,
+					(this.parameter != null) ? Tensor.ofFloat32(shape, copyOf(this.parameter)) : null);
+		}
+
+		private static float[] copyOf(float[] source) {
+			float[] copy = newFloats(source.length, CHECKPOINT);
+			System.arraycopy(source, 0, copy, 0, source.length);
+			return copy;
 		}
 
 		@Override
-		void restore(TensorCheckpoint checkpoint, boolean amsgrad, boolean holdsParameter) {
-			this.step = checkpoint.step();
-			float[] first = toFloat32(checkpoint.firstMoment(), "firstMoment", this.name);
-			float[] second = toFloat32(checkpoint.secondMoment(), "secondMoment", this.name);
-			float[] max = amsgrad ? ownFloat32(checkpoint.maxSecondMoment(), "maxSecondMoment", this.name) : null;
-			float[] param = holdsParameter ? ownFloat32(checkpoint.parameter(), "parameter", this.name) : null;
-			System.arraycopy(first, 0, this.firstMoment, 0, first.length);
-			System.arraycopy(second, 0, this.secondMoment, 0, second.length);
-			this.maxSecondMoment = max;
+		void restore(TensorCheckpoint checkpoint, boolean holdsParameter) {
+			float[] param = null;
+			if (holdsParameter) {
+				param = new float[this.size];
+				copyInto(checkpoint.parameter(), param, "parameter", this.name);
+			}
+			// every value is checked (and may throw) before any of the state changes
+			copyInto(checkpoint.firstMoment(), this.firstMoment, "firstMoment", this.name);
+			copyInto(checkpoint.secondMoment(), this.secondMoment, "secondMoment", this.name);
+			if (this.maxSecondMoment != null) {
+				copyInto(checkpoint.maxSecondMoment(), this.maxSecondMoment, "maxSecondMoment", this.name);
+			}
 			this.parameter = param;
-		}
-
-		/** The tensor's float32 data in an array of the session's own: copied or rounded, never both. */
-		static float[] ownFloat32(Tensor tensor, String role, String name) {
-			return tensor.isFloat32() ? tensor.float32().clone() : toFloat32(tensor, role, name);
+			this.step = checkpoint.step();
 		}
 
 		/**
 		 * The tensor's float32 data: shared when it is float32, else each double rounded to the nearest float (exact
-		 * for values that came from float32).
+		 * for values that came from float32) into a new array.
 		 */
 		static float[] toFloat32(Tensor tensor, String role, String name) {
 			if (tensor.isFloat32()) {
 				return tensor.float32();
 			}
+			float[] target = newFloats(tensor.size(), CONVERSION);
+			copyInto(tensor, target, role, name);
+			return target;
+		}
+
+		/** Copies or rounds the tensor's values into {@code target}; refuses values beyond float32's range. */
+		static void copyInto(Tensor tensor, float[] target, String role, String name) {
+			if (tensor.isFloat32()) {
+				System.arraycopy(tensor.float32(), 0, target, 0, target.length);
+				return;
+			}
 			double[] source = tensor.float64();
-			float[] target = new float[source.length];
 			for (int i = 0; i < source.length; i++) {
 				float value = (float) source[i];
 				if (Float.isInfinite(value)) {
@@ -301,7 +444,6 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 				}
 				target[i] = value;
 			}
-			return target;
 		}
 
 	}

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.adamopt.memory.RequestMemory;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonGenerator;
 import tools.jackson.core.StreamReadFeature;
@@ -59,6 +60,10 @@ public final class Safetensors {
 
 	private record Entry(String name, Dtype dtype, int[] shape, long begin, long end) {
 
+		long elements() {
+			return (this.end - this.begin) / this.dtype.size();
+		}
+
 	}
 
 	/**
@@ -90,6 +95,12 @@ public final class Safetensors {
 		List<Entry> entries = parseHeader(headerBytes, metadata);
 		long dataLength = (contentLength >= 0) ? contentLength - 8 - headerLength : -1;
 		checkTiling(entries, dataLength);
+		long declared = 0;
+		for (Entry entry : entries) {
+			declared += Tensor.estimatedBytes(entry.elements(), entry.dtype != Dtype.F64);
+		}
+		// the header declares every size up front: refuse before reading or allocating any data
+		RequestMemory.charge(declared, "decoding the request's " + entries.size() + " safetensors tensors");
 
 		Map<String, Tensor> tensors = new LinkedHashMap<>();
 		Map<String, Dtype> dtypes = new LinkedHashMap<>();

@@ -29,6 +29,17 @@ public final class Tensor {
 		}
 	}
 
+	/**
+	 * Roughly what a tensor of {@code elements} takes on the heap (its data plus the objects around it); what memory
+	 * budgets count.
+	 */
+	public static long estimatedBytes(long elements, boolean float32) {
+		return OVERHEAD_BYTES + elements * (float32 ? Float.BYTES : Double.BYTES);
+	}
+
+	/** The tensor, its shape, the array headers and a map entry naming it. */
+	public static final int OVERHEAD_BYTES = 128;
+
 	public static Tensor ofFloat64(int[] shape, double[] data) {
 		return new Tensor(shape.clone(), requireData(data), null);
 	}

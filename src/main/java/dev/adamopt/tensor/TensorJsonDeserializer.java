@@ -2,6 +2,7 @@ package dev.adamopt.tensor;
 
 import java.util.Arrays;
 
+import dev.adamopt.memory.RequestMemory;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.databind.DeserializationContext;
@@ -16,10 +17,13 @@ final class TensorJsonDeserializer extends ValueDeserializer<Tensor> {
 
 	private static final int[] SCALAR = {};
 
+	private static final String DECODING = "decoding the request's tensors";
+
 	@Override
 	public Tensor deserialize(JsonParser parser, DeserializationContext context) {
 		JsonToken token = parser.currentToken();
 		if (token == JsonToken.VALUE_NUMBER_FLOAT || token == JsonToken.VALUE_NUMBER_INT) {
+			RequestMemory.charge(Tensor.estimatedBytes(1, false), DECODING);
 			return Tensor.ofFloat64(SCALAR, new double[] { finite(parser, context) });
 		}
 		if (token != JsonToken.START_ARRAY) {
@@ -30,6 +34,7 @@ final class TensorJsonDeserializer extends ValueDeserializer<Tensor> {
 		int[] count = new int[Tensor.MAX_RANK + 1];
 		int leafDepth = -1; // the depth at which numbers sit, once the first number is seen
 		int depth = 1;
+		RequestMemory.charge(Tensor.estimatedBytes(16, false), DECODING);
 		double[] data = new double[16];
 		int size = 0;
 		while (depth > 0) {
@@ -42,7 +47,7 @@ final class TensorJsonDeserializer extends ValueDeserializer<Tensor> {
 					leafDepth = depth;
 				}
 				if (size == data.length) {
-					data = Arrays.copyOf(data, grow(context, size));
+					data = resize(data, grow(context, size));
 				}
 				data[size++] = finite(parser, context);
 				count[depth]++;
@@ -78,7 +83,15 @@ final class TensorJsonDeserializer extends ValueDeserializer<Tensor> {
 			rank++;
 		}
 		int[] dims = Arrays.copyOfRange(shape, 1, rank + 1);
-		return Tensor.ofFloat64(dims, (size == data.length) ? data : Arrays.copyOf(data, size));
+		return Tensor.ofFloat64(dims, (size == data.length) ? data : resize(data, size));
+	}
+
+	/** A copy of {@code data} in an array of {@code length}, charged before it is allocated. */
+	private static double[] resize(double[] data, int length) {
+		RequestMemory.charge((long) length * Double.BYTES, DECODING);
+		double[] resized = Arrays.copyOf(data, length);
+		RequestMemory.credit((long) data.length * Double.BYTES);
+		return resized;
 	}
 
 	private static double finite(JsonParser parser, DeserializationContext context) {

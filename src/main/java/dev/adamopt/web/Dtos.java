@@ -49,18 +49,24 @@ final class Dtos {
 			@Schema(description = "The tensors, in the order the first step or the parameters gave them; empty until "
 					+ "then.") List<TensorInfo> tensors,
 			@Schema(description = "When the session was created (UTC).") Instant createdAt,
-			@Schema(description = "When the session was last changed by a step or PATCH (UTC).") Instant lastUsedAt) {
+			@Schema(description = "When the session was last changed by a step or PATCH (UTC).") Instant lastUsedAt,
+			@Schema(description = "Bytes of memory the session holds (moments, held parameters, remembered answers), "
+					+ "counted against the service's memory budget (adam.limits.memory).", example = "1536")
+			long bytes) {
 
 		static SessionResponse of(SessionSnapshot s) {
 			return new SessionResponse(s.id(), s.step(), OptimizerSettings.of(s.hyperparameters()),
 					s.precision().wireName(), s.holdsParameters(),
 					s.tensors().stream().map(t -> new TensorInfo(t.name(), t.shape(), t.step())).toList(),
-					s.createdAt(), s.lastUsedAt());
+					s.createdAt(), s.lastUsedAt(), s.bytes());
 		}
 	}
 
-	@Schema(description = "Every live session.")
-	record SessionList(@Schema(description = "The sessions, oldest first.") List<SessionResponse> sessions) {
+	@Schema(description = "A page of the live sessions.")
+	@JsonInclude(JsonInclude.Include.NON_NULL)
+	record SessionList(@Schema(description = "The sessions, oldest first.") List<SessionResponse> sessions,
+			@Schema(description = "Pass it as pageToken for the next page; absent on the last page.")
+			String nextPageToken) {
 	}
 
 	@Schema(description = "Changes hyperparameters between steps, e.g. for a learning-rate schedule.")

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
+import dev.adamopt.memory.MemoryBudgetExceededException;
 import dev.adamopt.session.SessionException;
 import dev.adamopt.tensor.SafetensorsException;
 import dev.adamopt.tensor.Tensor;
@@ -53,9 +54,29 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 			case IMMUTABLE_SETTING -> ProblemType.IMMUTABLE_SETTING;
 			case INVALID_CHECKPOINT -> ProblemType.INVALID_CHECKPOINT;
 			case PARAMETERS_NOT_HELD -> ProblemType.PARAMETERS_NOT_HELD;
+			case TOO_MANY_SESSIONS -> ProblemType.TOO_MANY_SESSIONS;
+			case TOO_MANY_TENSORS -> ProblemType.TOO_MANY_TENSORS;
+			case IDEMPOTENCY_KEY_REUSED -> ProblemType.IDEMPOTENCY_KEY_REUSED;
+			case IDEMPOTENCY_KEY_OUTDATED -> ProblemType.IDEMPOTENCY_KEY_OUTDATED;
+			case PRECONDITION_FAILED -> ProblemType.PRECONDITION_FAILED;
 			case NOT_PERSISTED -> ProblemType.PERSISTENCE_FAILED;
 		};
 		return problem(type, ex.getMessage());
+	}
+
+	@ExceptionHandler(PageToken.InvalidQueryParameterException.class)
+	ResponseEntity<Object> handleQueryParameter(PageToken.InvalidQueryParameterException ex, WebRequest request) {
+		return problem(ProblemType.INVALID_QUERY_PARAMETER, ex.getMessage());
+	}
+
+	@ExceptionHandler(IdempotencyKeys.InvalidHeaderException.class)
+	ResponseEntity<Object> handleHeader(IdempotencyKeys.InvalidHeaderException ex, WebRequest request) {
+		return problem(ProblemType.INVALID_HEADER, ex.getMessage());
+	}
+
+	@ExceptionHandler(MemoryBudgetExceededException.class)
+	ResponseEntity<Object> handleMemoryBudget(MemoryBudgetExceededException ex, WebRequest request) {
+		return problem(ProblemType.INSUFFICIENT_STORAGE, ex.getMessage());
 	}
 
 	@ExceptionHandler(Exception.class)
@@ -68,6 +89,11 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 	protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException ex,
 			HttpHeaders headers, HttpStatusCode status, WebRequest request) {
 		Throwable cause = ex.getCause();
+		MemoryBudgetExceededException budget = find(ex, MemoryBudgetExceededException.class);
+		if (budget != null) {
+			// a tensor being decoded did not fit the memory budget: not the body's fault
+			return handleMemoryBudget(budget, request);
+		}
 		if (cause instanceof SafetensorsException invalid) {
 			return problem(ProblemType.INVALID_SAFETENSORS, invalid.getMessage());
 		}
@@ -107,6 +133,16 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 			problem.setDetail("an unexpected error occurred; it has been logged");
 		}
 		return super.handleExceptionInternal(ex, problem, headers, statusCode, request);
+	}
+
+	/** The first throwable of this type in the cause chain of {@code ex}, or {@code null}. */
+	private static <T extends Throwable> T find(Throwable ex, Class<T> type) {
+		for (Throwable t = ex; t != null && t != t.getCause(); t = t.getCause()) {
+			if (type.isInstance(t)) {
+				return type.cast(t);
+			}
+		}
+		return null;
 	}
 
 	/** Spring's own details say what is wrong; add what to do about it. */

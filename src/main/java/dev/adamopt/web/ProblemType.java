@@ -26,6 +26,22 @@ enum ProblemType {
 
 	IMMUTABLE_SETTING(HttpStatus.CONFLICT, "immutable-setting", "Setting cannot change"),
 
+	TOO_MANY_TENSORS(HttpStatus.UNPROCESSABLE_CONTENT, "too-many-tensors", "Too many tensors"),
+
+	INSUFFICIENT_STORAGE(HttpStatus.INSUFFICIENT_STORAGE, "insufficient-storage", "Not enough memory for the request"),
+
+	TOO_MANY_SESSIONS(HttpStatus.INSUFFICIENT_STORAGE, "too-many-sessions", "Too many sessions"),
+
+	INVALID_QUERY_PARAMETER(HttpStatus.BAD_REQUEST, "invalid-query-parameter", "Invalid query parameter"),
+
+	INVALID_HEADER(HttpStatus.BAD_REQUEST, "invalid-header", "Invalid header"),
+
+	IDEMPOTENCY_KEY_REUSED(HttpStatus.UNPROCESSABLE_CONTENT, "idempotency-key-reused", "Idempotency key reused"),
+
+	IDEMPOTENCY_KEY_OUTDATED(HttpStatus.CONFLICT, "idempotency-key-outdated", "Idempotency key of an older step"),
+
+	PRECONDITION_FAILED(HttpStatus.PRECONDITION_FAILED, "precondition-failed", "Precondition failed"),
+
 	SESSION_NOT_FOUND(HttpStatus.NOT_FOUND, "session-not-found", "Session not found"),
 
 	RESOURCE_NOT_FOUND(HttpStatus.NOT_FOUND, "resource-not-found", "Resource not found"),

@@ -3,6 +3,7 @@ package dev.adamopt.web;
 import java.net.URI;
 import java.util.List;
 
+import dev.adamopt.session.IdempotencyKey;
 import dev.adamopt.session.SessionException;
 import dev.adamopt.session.SessionException.Reason;
 import dev.adamopt.session.SessionService;
@@ -18,6 +19,8 @@ import dev.adamopt.web.Dtos.SessionResponse;
 import dev.adamopt.web.Dtos.StepRequest;
 import dev.adamopt.web.Dtos.StepResponse;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.enums.ParameterIn;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.ExampleObject;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -25,6 +28,7 @@ import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
 
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -35,7 +39,9 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
@@ -43,6 +49,13 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping(path = "/v1/sessions", produces = MediaType.APPLICATION_JSON_VALUE)
 @Tag(name = "Sessions", description = "Adam optimizer sessions: create one, send gradients, get updated parameters.")
 class SessionController {
+
+	private static final String IDEMPOTENCY_KEY = "A key of the client's choosing (a UUID) that makes a retry safe: "
+			+ "the same key with the same body answers the first request's result again, without applying anything, "
+			+ "with Idempotent-Replayed: true; with another body it is 422. Sent in the Idempotency-Key header.";
+
+	private static final String IF_MATCH = "The session's ETag as last read: the request is refused with 412 if the "
+			+ "session has changed since.";
 
 	private final SessionService sessions;
 
@@ -67,41 +80,58 @@ class SessionController {
 			@Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE, schema = @Schema(type = "string",
 					format = "binary", description = "A safetensors checkpoint from GET /v1/sessions/{id}/state")) })
 	@ApiResponse(responseCode = "201", description = "Created; Location names the session.")
-	ResponseEntity<SessionResponse> create(@RequestBody CreateSessionRequest request) {
-		SessionSnapshot created;
-		if (request.state() != null) {
-			if (request.optimizer() != null || request.precision() != null || request.parameters() != null) {
-				throw new SessionException(Reason.INVALID_CHECKPOINT, "'state' carries its own optimizer, precision "
-						+ "and parameters: send it alone, then PATCH the optimizer if needed");
+	@Parameter(in = ParameterIn.HEADER, name = IdempotencyKeys.HEADER, description = IDEMPOTENCY_KEY,
+			schema = @Schema(type = "string", maxLength = IdempotencyKey.MAX_LENGTH), example = "8e0f4c7e-6c0b-4d0e-9d8e-2f5b3f6a1c9d")
+	ResponseEntity<SessionResponse> create(@RequestBody CreateSessionRequest request,
+			@Parameter(hidden = true) IdempotencyKey idempotencyKey) {
+		SessionService.Created created = this.sessions.createOnce(idempotencyKey, () -> {
+			if (request.state() != null) {
+				if (request.optimizer() != null || request.precision() != null || request.parameters() != null) {
+					throw new SessionException(Reason.INVALID_CHECKPOINT, "'state' carries its own optimizer, "
+							+ "precision and parameters: send it alone, then PATCH the optimizer if needed");
+				}
+				return this.sessions.resume(CheckpointMapper.fromDocument(request.state()));
 			}
-			created = this.sessions.resume(CheckpointMapper.fromDocument(request.state()));
-		}
-		else {
-			created = this.sessions.create(OptimizerSettings.resolve(request.optimizer()),
+			return this.sessions.create(OptimizerSettings.resolve(request.optimizer()),
 					WireNames.precision(request.precision()), request.parameters());
-		}
-		return ResponseEntity.created(URI.create("/v1/sessions/" + created.id())).body(SessionResponse.of(created));
+		});
+		SessionSnapshot session = created.session();
+		return ResponseEntity.created(URI.create("/v1/sessions/" + session.id()))
+			.headers(headers -> replayed(headers, created.replayed()))
+			.eTag(Preconditions.etag(session.version()))
+			.body(SessionResponse.of(session));
 	}
 
 	@GetMapping
-	@Operation(summary = "List sessions", description = "Every live session, oldest first.")
-	SessionList list() {
-		List<SessionResponse> all = this.sessions.list().stream().map(SessionResponse::of).toList();
-		return new SessionList(all);
+	@Operation(summary = "List sessions",
+			description = "The live sessions, oldest first, a page at a time (AIP-158): pass the answer's "
+					+ "nextPageToken as pageToken for the next page; there are no more when it is absent.")
+	SessionList list(
+			@Parameter(description = "How many sessions a page holds at most: 1 to " + PageToken.MAX_PAGE_SIZE
+					+ " (larger values are taken as " + PageToken.MAX_PAGE_SIZE + "); default "
+					+ PageToken.DEFAULT_PAGE_SIZE + ".") @RequestParam(required = false) Integer pageSize,
+			@Parameter(description = "The nextPageToken of the previous page; leave out for the first page.")
+			@RequestParam(required = false) String pageToken) {
+		int size = PageToken.pageSize(pageSize);
+		List<SessionSnapshot> page = this.sessions.list(PageToken.decode(pageToken), size + 1);
+		List<SessionResponse> shown = page.stream().limit(size).map(SessionResponse::of).toList();
+		String next = (page.size() > size) ? PageToken.encode(page.get(size - 1)) : null;
+		return new SessionList(shown, next);
 	}
 
 	@GetMapping("/{id}")
 	@Operation(summary = "Get a session", description = "The session's settings, step count and tensors.")
-	SessionResponse get(@PathVariable String id) {
-		return SessionResponse.of(this.sessions.get(id));
+	ResponseEntity<SessionResponse> get(@PathVariable String id) {
+		return withETag(this.sessions.get(id));
 	}
 
 	@DeleteMapping("/{id}")
 	@ResponseStatus(HttpStatus.NO_CONTENT)
 	@Operation(summary = "Delete a session", description = "Frees its state at once.")
 	@ApiResponse(responseCode = "204", description = "Deleted.")
-	void delete(@PathVariable String id) {
-		this.sessions.delete(id);
+	void delete(@PathVariable String id,
+			@Parameter(description = IF_MATCH) @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch) {
+		this.sessions.delete(id, Preconditions.ifMatch(ifMatch));
 	}
 
 	@PatchMapping(path = "/{id}", consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -110,8 +140,10 @@ class SessionController {
 					+ "algorithm and amsgrad cannot change (409).")
 	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(examples = @ExampleObject(
 			name = "decay the learning rate", value = "{\"optimizer\": {\"learningRate\": 0.0005}}")))
-	SessionResponse patch(@PathVariable String id, @Valid @RequestBody PatchSessionRequest request) {
-		return SessionResponse.of(this.sessions.updateHyperparameters(id, request.optimizer()::applyTo));
+	ResponseEntity<SessionResponse> patch(@PathVariable String id, @Valid @RequestBody PatchSessionRequest request,
+			@Parameter(description = IF_MATCH) @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch) {
+		return withETag(this.sessions.updateHyperparameters(id, request.optimizer()::applyTo,
+				Preconditions.ifMatch(ifMatch)));
 	}
 
 	@PostMapping(path = "/{id}/steps", consumes = { MediaType.APPLICATION_JSON_VALUE, MediaType.APPLICATION_OCTET_STREAM_VALUE },
@@ -133,13 +165,21 @@ class SessionController {
 					value = "{\"gradients\": {\"dW1\": [[0.01, -0.03], [0.02, 0.0]], \"db1\": [[0.1], [-0.1]]}}") }),
 			@Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE, schema = @Schema(type = "string",
 					format = "binary", description = "safetensors: W1, W1.grad, b1, b1.grad, ...")) })
+	@Parameter(in = ParameterIn.HEADER, name = IdempotencyKeys.HEADER, description = IDEMPOTENCY_KEY,
+			schema = @Schema(type = "string", maxLength = IdempotencyKey.MAX_LENGTH), example = "8e0f4c7e-6c0b-4d0e-9d8e-2f5b3f6a1c9d")
 	@ApiResponse(responseCode = "200", description = "Every parameter after the step.", content = {
 			@Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = StepResponse.class)),
 			@Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE, schema = @Schema(type = "string",
 					format = "binary", description = "safetensors: each parameter under its name; step in `__metadata__`")) })
-	StepResponse step(@PathVariable String id, @Valid @RequestBody StepRequest request) {
-		StepResult result = this.sessions.step(id, request.parameters(), request.gradients());
-		return new StepResponse(result.step(), result.parameters());
+	ResponseEntity<StepResponse> step(@PathVariable String id, @Valid @RequestBody StepRequest request,
+			@Parameter(hidden = true) IdempotencyKey idempotencyKey,
+			@Parameter(description = IF_MATCH) @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch) {
+		StepResult result = this.sessions.step(id, request.parameters(), request.gradients(), idempotencyKey,
+				Preconditions.ifMatch(ifMatch));
+		return ResponseEntity.ok()
+			.headers(headers -> replayed(headers, result.replayed()))
+			.eTag(Preconditions.etag(result.version()))
+			.body(new StepResponse(result.step(), result.parameters()));
 	}
 
 	@GetMapping(path = "/{id}/state",
@@ -174,7 +214,6 @@ class SessionController {
 
 	@PutMapping(path = "/{id}/parameters",
 			consumes = { MediaType.APPLICATION_JSON_VALUE, MediaType.APPLICATION_OCTET_STREAM_VALUE })
-	@ResponseStatus(HttpStatus.NO_CONTENT)
 	@Operation(summary = "Set the held parameters",
 			description = "Makes the session hold these parameters (the moments are kept), e.g. to upload a large "
 					+ "model in safetensors after creating the session with JSON hyperparameters. Names and shapes "
@@ -187,8 +226,20 @@ class SessionController {
 			@Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
 					schema = @Schema(type = "string", format = "binary", description = "safetensors, F64 or F32")) })
 	@ApiResponse(responseCode = "204", description = "The session holds the parameters.")
-	void putParameters(@PathVariable String id, @RequestBody ParameterSet parameters) {
-		this.sessions.holdParameters(id, parameters.tensors());
+	ResponseEntity<Void> putParameters(@PathVariable String id, @RequestBody ParameterSet parameters,
+			@Parameter(description = IF_MATCH) @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch) {
+		SessionSnapshot session = this.sessions.holdParameters(id, parameters.tensors(), Preconditions.ifMatch(ifMatch));
+		return ResponseEntity.noContent().eTag(Preconditions.etag(session.version())).build();
+	}
+
+	private static ResponseEntity<SessionResponse> withETag(SessionSnapshot session) {
+		return ResponseEntity.ok().eTag(Preconditions.etag(session.version())).body(SessionResponse.of(session));
+	}
+
+	private static void replayed(HttpHeaders headers, boolean replayed) {
+		if (replayed) {
+			headers.set(IdempotencyKeys.REPLAYED_HEADER, "true");
+		}
 	}
 
 }

@@ -23,6 +23,7 @@ import java.util.stream.Stream;
 import dev.adamopt.kernel.Algorithm;
 import dev.adamopt.kernel.Hyperparameters;
 import dev.adamopt.kernel.Precision;
+import dev.adamopt.memory.MemoryBudget;
 import dev.adamopt.session.SessionException.Reason;
 import dev.adamopt.tensor.Tensor;
 import org.junit.jupiter.api.AfterEach;
@@ -101,7 +102,7 @@ class SessionPersistenceTest {
 
 		stack.service.get(id);
 		stack.service.checkpoint(id);
-		stack.service.list();
+		stack.service.list(null, 1000);
 		assertThatThrownBy(() -> stack.service.step(id, parameters(1), gradients(1)))
 			.isInstanceOf(SessionException.class);
 
@@ -126,7 +127,9 @@ class SessionPersistenceTest {
 				null))
 			.isInstanceOfSatisfying(SessionException.class,
 					ex -> assertThat(ex.getMessage()).contains("it was not created"));
-		assertThat(stack.service.list()).extracting(SessionSnapshot::id).containsExactly(id);
+		assertThat(stack.service.list(null, 1000)).extracting(SessionSnapshot::id).containsExactly(id);
+		assertThat(stack.capacity.sessions()).as("the refused create gave its place back").isEqualTo(1);
+		assertThat(stack.capacity.budget().used()).as("and its memory").isEqualTo(stack.service.get(id).bytes());
 
 		Files.move(aside, this.dir);
 		stack.scheduler.runOnce();
@@ -228,7 +231,6 @@ class SessionPersistenceTest {
 		stack.service.delete(id);
 
 		assertThat(files()).isEmpty();
-		stale.step(null, gradients(1), this.clock.instant());
 		assertThat(stack.writer.write(stale)).as("a session that left the store is not written").isFalse();
 		stack.scheduler.runOnce();
 		assertThat(files()).isEmpty();
@@ -249,7 +251,7 @@ class SessionPersistenceTest {
 		stack.scheduler.runOnce();
 
 		assertThat(files()).containsExactly(busy + ".session");
-		assertThat(stack.service.list()).extracting(SessionSnapshot::id).containsExactly(busy).doesNotContain(idle);
+		assertThat(stack.service.list(null, 1000)).extracting(SessionSnapshot::id).containsExactly(busy).doesNotContain(idle);
 	}
 
 	// ---- restore ---------------------------------------------------------------------------------------------------
@@ -279,11 +281,60 @@ class SessionPersistenceTest {
 			assertSameCheckpoint(after.service.checkpoint(id), before.service.checkpoint(id));
 			assertThat(after.version(id)).isEqualTo(before.version(id));
 		}
-		assertThat(after.service.list()).extracting(SessionSnapshot::id).containsExactly(held, client, fresh);
+		assertThat(after.service.list(null, 1000)).extracting(SessionSnapshot::id).containsExactly(held, client, fresh);
 		assertThat(after.writer.writes()).as("restoring writes nothing").isZero();
 		after.service.step(held, null, gradients(1));
 		before.service.step(held, null, gradients(1));
 		assertSameCheckpoint(onDisk(held).checkpoint(), before.service.checkpoint(held));
+	}
+
+	@Test
+	void restartAfterACrashShouldGiveEveryRestoredSessionANewVersion() throws IOException {
+		Stack before = open(true);
+		String id = before.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT64, parameters(1))
+			.id();
+		before.service.step(id, null, gradients(1));
+		long version = before.version(id);
+		// no close: the process died
+		before.directory.close();
+
+		Stack after = open(true);
+
+		assertThat(after.version(id)).as("no ETag from before the crash can match")
+			.isEqualTo(version + SessionPersistence.VERSION_GAP);
+		assertSameCheckpoint(after.service.checkpoint(id), before.service.checkpoint(id));
+		after.scheduler.runOnce();
+		assertThat(onDisk(id).version()).as("written again with its new version").isEqualTo(after.version(id));
+		after.persistence.close();
+		after.directory.close();
+
+		Stack cleanlyStopped = open(true);
+		assertThat(cleanlyStopped.version(id)).as("after a clean stop, the same version").isEqualTo(after.version(id));
+	}
+
+	@Test
+	void sessionsBeyondTheMemoryBudgetShouldStayOnDiskForALaterStart(CapturedOutput output) throws IOException {
+		Stack before = open(true);
+		List<String> ids = new ArrayList<>();
+		for (int i = 0; i < 3; i++) {
+			ids.add(before.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT64, parameters(i))
+				.id());
+		}
+		long oneSession = before.service.get(ids.get(0)).bytes();
+		before.persistence.close();
+		before.directory.close();
+
+		Stack small = open(true, new SessionCapacity(new MemoryBudget(2 * oneSession), 100, 100));
+
+		assertThat(small.service.list(null, 1000)).hasSize(2);
+		assertThat(files()).as("nothing set aside").containsExactlyInAnyOrder(ids.get(0) + ".session",
+				ids.get(1) + ".session", ids.get(2) + ".session");
+		assertThat(output.getOut()).contains("was not restored, and is left in place for a later start");
+		small.directory.close();
+		this.opened.remove(small);
+
+		Stack large = open(true);
+		assertThat(large.service.list(null, 1000)).extracting(SessionSnapshot::id).containsExactlyInAnyOrderElementsOf(ids);
 	}
 
 	@Test
@@ -310,7 +361,7 @@ class SessionPersistenceTest {
 
 		Stack after = open(true);
 
-		assertThat(after.service.list()).extracting(SessionSnapshot::id).containsExactlyInAnyOrder(ids.get(2), ids.get(3));
+		assertThat(after.service.list(null, 1000)).extracting(SessionSnapshot::id).containsExactlyInAnyOrder(ids.get(2), ids.get(3));
 		assertThat(files()).containsExactlyInAnyOrder(ids.get(0) + ".session.corrupt", ids.get(1) + ".session.corrupt",
 				ids.get(2) + ".session", ids.get(3) + ".session", "1c0ffee0-0000-4000-8000-00000000dead.session.corrupt",
 				"notes.txt");
@@ -325,20 +376,25 @@ class SessionPersistenceTest {
 
 	/** The service over a store in files in {@link #dir}, as the application wires it. */
 	private Stack open(boolean everyStep) throws IOException {
+		return open(everyStep, SessionCapacity.unlimited());
+	}
+
+	private Stack open(boolean everyStep, SessionCapacity capacity) throws IOException {
 		SessionDirectory directory = SessionDirectory.open(this.dir, new SessionFile(FORMAT));
 		SessionWriter writer = new SessionWriter(directory, everyStep);
-		SessionStore store = new PersistentSessionStore(new CaffeineSessionStore(IDLE_TIMEOUT,
-				() -> TimeUnit.MILLISECONDS.toNanos(this.clock.millis()), writer::removed), writer, everyStep);
-		SessionService service = new SessionService(store, this.clock);
+		CreateKeys createKeys = new CreateKeys();
+		SessionStore store = SessionConfiguration.store(IDLE_TIMEOUT,
+				() -> TimeUnit.MILLISECONDS.toNanos(this.clock.millis()), capacity, createKeys, writer, everyStep);
+		SessionService service = new SessionService(store, this.clock, capacity, createKeys);
 		ManualScheduler scheduler = new ManualScheduler();
 		SessionPersistence persistence = new SessionPersistence(writer, store, service, INTERVAL, scheduler);
-		Stack stack = new Stack(directory, writer, store, service, persistence, scheduler);
+		Stack stack = new Stack(directory, writer, store, service, persistence, scheduler, capacity);
 		this.opened.add(stack);
 		return stack;
 	}
 
 	private record Stack(SessionDirectory directory, SessionWriter writer, SessionStore store, SessionService service,
-			SessionPersistence persistence, ManualScheduler scheduler) {
+			SessionPersistence persistence, ManualScheduler scheduler, SessionCapacity capacity) {
 
 		long version(String id) {
 			return this.store.apply(id, OptimizerSession::version).orElseThrow();

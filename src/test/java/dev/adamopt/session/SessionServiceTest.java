@@ -33,8 +33,11 @@ class SessionServiceTest {
 
 	private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
 
+	private final SessionCapacity capacity = SessionCapacity.unlimited();
+
 	private final SessionService service = new SessionService(new CaffeineSessionStore(IDLE_TIMEOUT,
-			() -> TimeUnit.MILLISECONDS.toNanos(this.clock.millis())), this.clock);
+			() -> TimeUnit.MILLISECONDS.toNanos(this.clock.millis()), this.capacity::release), this.clock,
+			this.capacity, new CreateKeys());
 
 	private final ExecutorService executor = Executors.newFixedThreadPool(8);
 
@@ -121,9 +124,9 @@ class SessionServiceTest {
 		this.clock.advance(IDLE_TIMEOUT.minusMinutes(1));
 		this.service.step(id, null, gradients(1));
 		this.clock.advance(IDLE_TIMEOUT.minusMinutes(1));
-		assertThat(this.service.list()).extracting(SessionSnapshot::id).containsExactly(id);
+		assertThat(this.service.list(null, 1000)).extracting(SessionSnapshot::id).containsExactly(id);
 		this.clock.advance(Duration.ofMinutes(2));
-		assertThat(this.service.list()).isEmpty();
+		assertThat(this.service.list(null, 1000)).isEmpty();
 		assertThatThrownBy(() -> this.service.get(id)).isInstanceOfSatisfying(SessionException.class,
 				ex -> assertThat(ex.reason()).isEqualTo(Reason.SESSION_NOT_FOUND));
 	}
@@ -170,7 +173,7 @@ class SessionServiceTest {
 					assertThat(ex.reason()).isEqualTo(Reason.INVALID_CHECKPOINT);
 					assertThat(ex.getMessage()).contains("firstMoment", "'w'", "float32");
 				});
-		assertThat(this.service.list()).isEmpty();
+		assertThat(this.service.list(null, 1000)).isEmpty();
 	}
 
 	private String heldSession() {

@@ -21,10 +21,15 @@ class SessionVersionTest {
 
 	private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
 
-	private final SessionStore store = new CaffeineSessionStore(Duration.ofHours(1),
-			() -> TimeUnit.MILLISECONDS.toNanos(this.clock.millis()));
+	private final SessionCapacity capacity = SessionCapacity.unlimited();
 
-	private final SessionService service = new SessionService(this.store, this.clock);
+	private final CreateKeys createKeys = new CreateKeys();
+
+	private final SessionStore store = SessionConfiguration.store(Duration.ofHours(1),
+			() -> TimeUnit.MILLISECONDS.toNanos(this.clock.millis()), this.capacity, this.createKeys, null, false);
+
+	private final SessionService service = new SessionService(this.store, this.clock, this.capacity,
+			this.createKeys);
 
 	@Test
 	void everyChangeShouldAddOneAndNothingElseShould() {
@@ -44,7 +49,7 @@ class SessionVersionTest {
 		unchanged(id, () -> this.service.get(id));
 		unchanged(id, () -> this.service.checkpoint(id));
 		unchanged(id, () -> this.service.parameters(id));
-		unchanged(id, () -> this.service.list());
+		unchanged(id, () -> this.service.list(null, 1000));
 	}
 
 	@Test
@@ -86,7 +91,7 @@ class SessionVersionTest {
 		Checkpoint checkpoint = this.service.checkpoint(id);
 		this.service.delete(id);
 
-		this.service.restore(saved);
+		this.service.restore(saved, 0);
 
 		assertThat(saved.version()).isEqualTo(4);
 		assertThat(version(id)).isEqualTo(4);

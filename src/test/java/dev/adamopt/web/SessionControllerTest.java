@@ -57,7 +57,7 @@ class SessionControllerTest extends SessionApiTestSupport {
 			.hasHeader("Location", "/v1/sessions/" + id);
 		assertThat(body(result)).matches(pinned("{\"id\":\"<id>\",\"step\":0,\"optimizer\":" + DEFAULT_ADAM
 				+ ",\"precision\":\"float64\",\"holdsParameters\":false,\"tensors\":[],"
-				+ "\"createdAt\":\"<instant>\",\"lastUsedAt\":\"<instant>\"}"));
+				+ "\"createdAt\":\"<instant>\",\"lastUsedAt\":\"<instant>\",\"bytes\":512}"));
 		JsonNode session = read(result);
 		assertThat(session.get("lastUsedAt")).isEqualTo(session.get("createdAt"));
 		assertThat(this.mvc.get().uri("/v1/sessions/" + id)).hasStatusOk().hasBodyTextEqualTo(body(result));
@@ -74,7 +74,7 @@ class SessionControllerTest extends SessionApiTestSupport {
 				+ "\"amsgrad\":true,\"maximize\":true},\"precision\":\"float32\",\"holdsParameters\":true,"
 				+ "\"tensors\":[{\"name\":\"W1\",\"shape\":[2,2],\"step\":0},"
 				+ "{\"name\":\"b1\",\"shape\":[2,1],\"step\":0}],"
-				+ "\"createdAt\":\"<instant>\",\"lastUsedAt\":\"<instant>\"}"));
+				+ "\"createdAt\":\"<instant>\",\"lastUsedAt\":\"<instant>\",\"bytes\":864}"));
 		String id = read(result).get("id").asString();
 		assertThat(result).hasHeader("Location", "/v1/sessions/" + id);
 	}
@@ -116,7 +116,7 @@ class SessionControllerTest extends SessionApiTestSupport {
 		assertThat(body(result)).matches(pinned("{\"id\":\"" + id + "\",\"step\":1,\"optimizer\":" + DEFAULT_ADAM
 				+ ",\"precision\":\"float64\",\"holdsParameters\":true,\"tensors\":[{\"name\":\"W1\",\"shape\":[2,2],"
 				+ "\"step\":1},{\"name\":\"b1\",\"shape\":[2,1],\"step\":0}],\"createdAt\":\"<instant>\","
-				+ "\"lastUsedAt\":\"<instant>\"}"));
+				+ "\"lastUsedAt\":\"<instant>\",\"bytes\":912}"));
 	}
 
 	@Test
@@ -155,7 +155,7 @@ class SessionControllerTest extends SessionApiTestSupport {
 				+ "\"adamw\",\"learningRate\":5.0E-4,\"beta1\":0.8,\"beta2\":0.999,\"epsilon\":1.0E-8,"
 				+ "\"weightDecay\":0.1,\"amsgrad\":true,\"maximize\":false},\"precision\":\"float64\","
 				+ "\"holdsParameters\":false,\"tensors\":[],\"createdAt\":\"<instant>\","
-				+ "\"lastUsedAt\":\"<instant>\"}"));
+				+ "\"lastUsedAt\":\"<instant>\",\"bytes\":512}"));
 		assertThat(this.mvc.get().uri("/v1/sessions/" + id)).hasStatusOk().hasBodyTextEqualTo(body(result));
 	}
 

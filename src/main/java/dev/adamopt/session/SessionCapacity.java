@@ -1,0 +1,80 @@
+package dev.adamopt.session;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.adamopt.memory.MemoryBudget;
+import dev.adamopt.session.SessionException.Reason;
+
+/**
+ * What sessions may take together: the memory budget, the number of sessions and the tensors of each. Sessions
+ * reserve here before they allocate, and give back when they leave the store.
+ */
+final class SessionCapacity {
+
+	/** The session object, its lock, maps and timestamps, counted against the budget with its tensors. */
+	static final long SESSION_OVERHEAD_BYTES = 512;
+
+	private final MemoryBudget budget;
+
+	private final int maxSessions;
+
+	private final int maxTensorsPerSession;
+
+	private final AtomicInteger sessions = new AtomicInteger();
+
+	SessionCapacity(MemoryBudget budget, int maxSessions, int maxTensorsPerSession) {
+		this.budget = budget;
+		this.maxSessions = maxSessions;
+		this.maxTensorsPerSession = maxTensorsPerSession;
+	}
+
+	/** No limits but the heap; for tests and tools. */
+	static SessionCapacity unlimited() {
+		return new SessionCapacity(MemoryBudget.unlimited(), Integer.MAX_VALUE, Integer.MAX_VALUE);
+	}
+
+	MemoryBudget budget() {
+		return this.budget;
+	}
+
+	int sessions() {
+		return this.sessions.get();
+	}
+
+	int maxSessions() {
+		return this.maxSessions;
+	}
+
+	/** Counts one more session, or refuses when there are already as many as allowed. */
+	void admit() {
+		int before;
+		do {
+			before = this.sessions.get();
+			if (before >= this.maxSessions) {
+				throw new SessionException(Reason.TOO_MANY_SESSIONS, "the service already holds " + before
+						+ " sessions, its limit (adam.limits.max-sessions): delete sessions you no longer need");
+			}
+		}
+		while (!this.sessions.compareAndSet(before, before + 1));
+	}
+
+	/** Counts one session fewer. */
+	void leave() {
+		this.sessions.decrementAndGet();
+	}
+
+	/** For every session that leaves the store (deleted or expired): gives back its memory and its place. */
+	void release(OptimizerSession session) {
+		session.close();
+		leave();
+	}
+
+	void checkTensorCount(int count, String field) {
+		if (count > this.maxTensorsPerSession) {
+			throw new SessionException(Reason.TOO_MANY_TENSORS, "'" + field + "' names " + count + " tensors; a session "
+					+ "may have at most " + this.maxTensorsPerSession + " (adam.limits.max-tensors-per-session): "
+					+ "split the model over several sessions or merge small tensors");
+		}
+	}
+
+}
