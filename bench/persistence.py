@@ -21,6 +21,7 @@ BENCH_SECONDS (15). Builds the jar when it is missing.
 import glob
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -47,22 +48,23 @@ def jar():
     return jars[0]
 
 
-def start(name, port, args, logs):
-    log = open(os.path.join(logs, name + ".log"), "w")
-    server = subprocess.Popen(["java", "-jar", jar(), "--server.port=" + str(port), "--server.address=127.0.0.1",
-                               *args], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+def start(name, args, logs):
+    """Starts the jar on a free loopback port (port 0: no clash with other services on this machine)."""
+    path = os.path.join(logs, name + ".log")
+    log = open(path, "w")
+    server = subprocess.Popen(["java", "-jar", jar(), "--server.port=0", "--server.address=127.0.0.1", *args],
+                              stdout=log, stderr=subprocess.STDOUT)
     for _ in range(240):
-        try:
-            if requests.get(url + "/actuator/health", timeout=1).ok:
+        started = re.search(r"Tomcat started on port (\d+)", open(path).read())
+        if started:
+            url = f"http://127.0.0.1:{started.group(1)}"
+            if requests.get(url + "/actuator/health", timeout=5).ok:
                 return server, url
-        except requests.ConnectionError:
-            pass
         if server.poll() is not None:
-            sys.exit(f"{name} exited; see {log.name}")
+            sys.exit(f"{name} exited; see {path}")
         time.sleep(0.5)
     server.kill()
-    sys.exit(f"{name} did not start; see {log.name}")
+    sys.exit(f"{name} did not start; see {path}")
 
 
 class Client:
@@ -162,8 +164,8 @@ def main():
     }
     servers, services = [], {}
     try:
-        for i, (name, args) in enumerate(configs.items()):
-            server, url = start(name.replace(" ", "-"), int(os.environ.get("BENCH_PORT", "18090")) + i, args, logs)
+        for name, args in configs.items():
+            server, url = start(name.replace(" ", "-"), args, logs)
             servers.append(server)
             services[name] = url
         rng = np.random.default_rng(0)
