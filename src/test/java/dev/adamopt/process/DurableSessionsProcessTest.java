@@ -88,9 +88,11 @@ class DurableSessionsProcessTest {
 		}
 		Map<String, byte[]> states = new LinkedHashMap<>();
 		Map<String, JsonNode> views = new LinkedHashMap<>();
+		Map<String, String> etags = new LinkedHashMap<>();
 		for (Trainer trainer : trainers) {
 			states.put(trainer.id, trainer.state(before));
 			views.put(trainer.id, trainer.view(before));
+			etags.put(trainer.id, trainer.etag(before));
 		}
 		// one more session steps on while the process is killed: every answered step must survive
 		Trainer running = new Trainer(before, KINDS.get(2));
@@ -106,6 +108,7 @@ class DurableSessionsProcessTest {
 			assertThat(trainer.state(after)).as(trainer + ": the state before the kill, byte for byte")
 				.isEqualTo(states.get(trainer.id));
 			assertThat(trainer.state(after)).as(trainer + ": a replay").isEqualTo(replay(after, trainer.kind, 5));
+			assertThat(trainer.etag(after)).as(trainer + ": after a crash, a new ETag").isNotEqualTo(etags.get(trainer.id));
 		}
 		long restored = running.step(after);
 		assertThat(restored).as("every answered step is on disk").isBetween((long) running.answered, running.answered + 1L);
@@ -158,8 +161,10 @@ class DurableSessionsProcessTest {
 			trainers.add(trainer);
 		}
 		Map<String, byte[]> states = new LinkedHashMap<>();
+		Map<String, String> etags = new LinkedHashMap<>();
 		for (Trainer trainer : trainers) {
 			states.put(trainer.id, trainer.state(before));
+			etags.put(trainer.id, trainer.etag(before));
 		}
 		Trainer running = new Trainer(before, KINDS.get(0).withoutPatch());
 		Stepping stepping = stepInBackground(running);
@@ -169,10 +174,14 @@ class DurableSessionsProcessTest {
 		assertThat(before.awaitExit(Duration.ofSeconds(60))).as("exited").isNotEqualTo(-1);
 		stepping.stop();
 		assertThat(before.log()).contains("on shutdown");
+		assertThat(this.dir.resolve(".clean-shutdown")).exists();
 		ServiceProcess after = start("sigterm-after", "interval", "1h");
 
+		assertThat(this.dir.resolve(".clean-shutdown")).as("taken by the new process").doesNotExist();
 		for (Trainer trainer : trainers) {
 			assertThat(trainer.state(after)).as(trainer.toString()).isEqualTo(states.get(trainer.id));
+			assertThat(trainer.etag(after)).as(trainer + ": after a clean stop, the same ETag")
+				.isEqualTo(etags.get(trainer.id));
 		}
 		long restored = running.step(after);
 		assertThat(restored).as("no answered step is lost").isBetween((long) running.answered, running.answered + 1L);
@@ -431,6 +440,13 @@ class DurableSessionsProcessTest {
 		/** The session as GET shows it: id, step, settings, tensors, times. */
 		JsonNode view(ServiceProcess on) throws Exception {
 			return JSON.readTree(ok(send("GET", on.uri("/v1/sessions/" + this.id), null, JSON_TYPE, null)).body());
+		}
+
+		/** The session's ETag. */
+		String etag(ServiceProcess on) throws Exception {
+			return ok(send("GET", on.uri("/v1/sessions/" + this.id), null, JSON_TYPE, null)).headers()
+				.firstValue("ETag")
+				.orElseThrow();
 		}
 
 		/** The binary checkpoint. */
