@@ -9,6 +9,8 @@ import dev.adamopt.memory.MemoryBudgetExceededException;
 import dev.adamopt.session.SessionException;
 import dev.adamopt.tensor.SafetensorsException;
 import dev.adamopt.tensor.Tensor;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
@@ -20,6 +22,7 @@ import tools.jackson.databind.exc.InvalidNullException;
 import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.exc.UnrecognizedPropertyException;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
@@ -40,6 +43,12 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
 class ProblemHandler extends ResponseEntityExceptionHandler {
 
 	private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
+
+	private final MeterRegistry meters;
+
+	ProblemHandler(ObjectProvider<MeterRegistry> meters) {
+		this.meters = meters.getIfAvailable(SimpleMeterRegistry::new);
+	}
 
 	/** Jackson's hints about its own settings, which the caller cannot change. */
 	private static final Pattern JACKSON_SETTING = Pattern.compile(": enable `[^`]+` to allow|, from `[^`]+`"
@@ -128,6 +137,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 		problem.setDetail(hint(type, problem.getDetail()));
 		problem.setType(type.type());
 		problem.setTitle(type.title());
+		count(type);
 		if (statusCode.is5xxServerError()) {
 			log.error("Failure on {}", request.getDescription(false), ex);
 			problem.setDetail("an unexpected error occurred; it has been logged");
@@ -159,7 +169,14 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 		};
 	}
 
-	private static ResponseEntity<Object> problem(ProblemType type, String detail) {
+	/** {@code adam.problems}: the problems answered, by type and status. */
+	private void count(ProblemType type) {
+		this.meters.counter("adam.problems", "type", type.slug(), "status", Integer.toString(type.status().value()))
+			.increment();
+	}
+
+	private ResponseEntity<Object> problem(ProblemType type, String detail) {
+		count(type);
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(type.status(), detail);
 		problem.setType(type.type());
 		problem.setTitle(type.title());

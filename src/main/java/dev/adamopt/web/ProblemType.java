@@ -65,14 +65,21 @@ enum ProblemType {
 
 	private final HttpStatus status;
 
+	private final String slug;
+
 	private final URI type;
 
 	private final String title;
 
 	ProblemType(HttpStatus status, String slug, String title) {
 		this.status = status;
+		this.slug = slug;
 		this.type = URI.create(BASE + slug);
 		this.title = title;
+	}
+
+	String slug() {
+		return this.slug;
 	}
 
 	HttpStatus status() {

@@ -18,6 +18,8 @@ import dev.adamopt.web.Dtos.SessionList;
 import dev.adamopt.web.Dtos.SessionResponse;
 import dev.adamopt.web.Dtos.StepRequest;
 import dev.adamopt.web.Dtos.StepResponse;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.enums.ParameterIn;
@@ -28,6 +30,7 @@ import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -59,8 +62,11 @@ class SessionController {
 
 	private final SessionService sessions;
 
-	SessionController(SessionService sessions) {
+	private final StepMetrics stepMetrics;
+
+	SessionController(SessionService sessions, ObjectProvider<MeterRegistry> meters) {
 		this.sessions = sessions;
+		this.stepMetrics = new StepMetrics(meters.getIfAvailable(SimpleMeterRegistry::new));
 	}
 
 	@PostMapping(consumes = { MediaType.APPLICATION_JSON_VALUE, MediaType.APPLICATION_OCTET_STREAM_VALUE })
@@ -174,8 +180,8 @@ class SessionController {
 	ResponseEntity<StepResponse> step(@PathVariable String id, @Valid @RequestBody StepRequest request,
 			@Parameter(hidden = true) IdempotencyKey idempotencyKey,
 			@Parameter(description = IF_MATCH) @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch) {
-		StepResult result = this.sessions.step(id, request.parameters(), request.gradients(), idempotencyKey,
-				Preconditions.ifMatch(ifMatch));
+		StepResult result = this.stepMetrics.record(() -> this.sessions.step(id, request.parameters(),
+				request.gradients(), idempotencyKey, Preconditions.ifMatch(ifMatch)));
 		return ResponseEntity.ok()
 			.headers(headers -> replayed(headers, result.replayed()))
 			.eTag(Preconditions.etag(result.version()))

@@ -114,6 +114,39 @@ class SmallHeapProcessTest {
 		}
 	}
 
+	@Test
+	void listingTenThousandSessionsShouldAnswerAPageAtATime() throws Exception {
+		int sessions = 10_000;
+		try (ServiceProcess service = ServiceProcess.start("many-sessions", List.of("-Xmx96m", EXIT_ON_OOM),
+				Map.of("adam.limits.max-sessions", Integer.toString(sessions)))) {
+			java.util.Set<String> created = new java.util.HashSet<>();
+			for (int i = 0; i < sessions; i++) {
+				created.add(createEmpty(service));
+			}
+			HttpResponse<String> beyond = send(service, "POST", "/v1/sessions", "application/json",
+					"{}".getBytes(StandardCharsets.UTF_8));
+			assertThat(beyond.statusCode()).isEqualTo(507);
+			assertThat(beyond.body()).contains("/problems/too-many-sessions");
+
+			var first = JSON.readTree(send(service, "GET", "/v1/sessions", null, null).body());
+			assertThat(first.get("sessions").size()).isEqualTo(100);
+			java.util.Set<String> listed = new java.util.HashSet<>();
+			String token = null;
+			int pages = 0;
+			do {
+				var page = JSON.readTree(send(service, "GET", "/v1/sessions?pageSize=1000"
+						+ ((token != null) ? "&pageToken=" + token : ""), null, null).body());
+				page.get("sessions").forEach(session -> listed.add(session.get("id").asString()));
+				token = page.has("nextPageToken") ? page.get("nextPageToken").asString() : null;
+				pages++;
+			}
+			while (token != null);
+			assertThat(pages).isEqualTo(sessions / 1000);
+			assertThat(listed).isEqualTo(created);
+			assertThat(service.isAlive()).isTrue();
+		}
+	}
+
 	/**
 	 * With the budget switched off (set far above the heap), steps really run out of memory. Each one that does must
 	 * leave every tensor as it was, and the retry must give what a step from that state gives.
