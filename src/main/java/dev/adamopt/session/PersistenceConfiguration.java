@@ -1,8 +1,13 @@
 package dev.adamopt.session;
 
 import java.io.IOException;
+import java.time.Clock;
+import java.util.concurrent.TimeUnit;
 
 import dev.adamopt.session.PersistenceProperties.Mode;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.TimeGauge;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
@@ -28,8 +33,27 @@ class PersistenceConfiguration {
 	}
 
 	@Bean
-	SessionWriter sessionWriter(SessionDirectory directory, PersistenceProperties properties) {
-		return new SessionWriter(directory, properties.mode() == Mode.EVERY_STEP);
+	SessionWriter sessionWriter(SessionDirectory directory, PersistenceProperties properties, Clock clock) {
+		return new SessionWriter(directory, properties.mode() == Mode.EVERY_STEP, clock);
+	}
+
+	/**
+	 * {@code adam.persistence.writes} and {@code adam.persistence.failures} (session files written, writes that
+	 * failed and are retried) and {@code adam.persistence.lag} (how long the oldest change not yet on disk has waited).
+	 */
+	@Bean
+	MeterBinder persistenceMetrics(SessionWriter writer) {
+		return registry -> {
+			FunctionCounter.builder("adam.persistence.writes", writer, SessionWriter::writes)
+				.description("Session files written")
+				.register(registry);
+			FunctionCounter.builder("adam.persistence.failures", writer, SessionWriter::failures)
+				.description("Session file writes that failed (the change stays in memory and is written again)")
+				.register(registry);
+			TimeGauge.builder("adam.persistence.lag", writer, TimeUnit.MILLISECONDS, w -> w.lag().toMillis())
+				.description("How long the oldest change that is not yet on disk has waited")
+				.register(registry);
+		};
 	}
 
 	/** Restores the sessions when created, before the server takes requests; writes them all when closed. */

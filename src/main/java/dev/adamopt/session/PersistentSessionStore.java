@@ -36,6 +36,7 @@ final class PersistentSessionStore implements SessionStore {
 	public void add(OptimizerSession session) {
 		// a session restored from its file is tracked already, with the version on disk
 		this.writer.track(session.id(), 0);
+		this.writer.changed(session.id());
 		if (this.everyStep) {
 			try {
 				this.writer.write(session);
@@ -52,14 +53,14 @@ final class PersistentSessionStore implements SessionStore {
 
 	@Override
 	public <T> Optional<T> apply(String id, Function<OptimizerSession, T> action) {
-		if (!this.everyStep) {
-			return this.sessions.apply(id, action);
-		}
 		return this.sessions.apply(id, session -> {
 			long before = session.version();
 			T result = action.apply(session);
 			if (session.version() != before) {
-				writeChange(session);
+				this.writer.changed(id);
+				if (this.everyStep) {
+					writeChange(session);
+				}
 			}
 			return result;
 		});

@@ -116,6 +116,10 @@ final class SessionPersistence implements AutoCloseable {
 				this.writer.track(saved.id(), saved.version());
 				try {
 					service.restore(saved, versionGap);
+					if (versionGap != 0) {
+						// its new version is not on disk yet
+						this.writer.changed(saved.id());
+					}
 					restored++;
 				}
 				catch (SessionException ex) {

@@ -1,6 +1,8 @@
 package dev.adamopt.session;
 
 import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -21,6 +23,8 @@ final class SessionWriter {
 
 	private final boolean durableDeletes;
 
+	private final Clock clock;
+
 	/** The file of every session in the store. */
 	private final ConcurrentHashMap<String, FileState> files = new ConcurrentHashMap<>();
 
@@ -30,10 +34,12 @@ final class SessionWriter {
 
 	/**
 	 * @param durableDeletes whether a deletion is forced to disk before it returns (every-step mode)
+	 * @param clock tells how long changes wait for the disk ({@link #lag})
 	 */
-	SessionWriter(SessionDirectory directory, boolean durableDeletes) {
+	SessionWriter(SessionDirectory directory, boolean durableDeletes, Clock clock) {
 		this.directory = directory;
 		this.durableDeletes = durableDeletes;
+		this.clock = clock;
 	}
 
 	/** One session's file: the version on disk, and whether the session is gone. Its lock orders the writes. */
@@ -44,6 +50,9 @@ final class SessionWriter {
 		long written;
 
 		boolean removed;
+
+		/** When the oldest change not yet written was made (epoch millis), 0 when the file is up to date. */
+		final AtomicLong pendingSince = new AtomicLong();
 
 		FileState(long written) {
 			this.written = written;
@@ -63,6 +72,14 @@ final class SessionWriter {
 		this.files.putIfAbsent(id, new FileState(written));
 	}
 
+	/** Notes that a session has changed: its file is behind from now on, until it is written. */
+	void changed(String id) {
+		FileState file = this.files.get(id);
+		if (file != null) {
+			file.pendingSince.compareAndSet(0, this.clock.millis());
+		}
+	}
+
 	/**
 	 * Writes the session's current state if it is newer than its file.
 	 * @return whether this call wrote the file; {@code false} when it was up to date (another write took the change
@@ -79,6 +96,7 @@ final class SessionWriter {
 			if (file.removed || session.version() <= file.written) {
 				return false;
 			}
+			long takenAt = this.clock.millis();
 			PersistedSession state;
 			try {
 				state = session.persisted();
@@ -99,6 +117,11 @@ final class SessionWriter {
 			}
 			file.written = state.version();
 			this.writes.incrementAndGet();
+			file.pendingSince.set(0);
+			if (session.version() > state.version()) {
+				// changed while it was written: those changes wait at most since the state was taken
+				file.pendingSince.compareAndSet(0, takenAt);
+			}
 			return true;
 		}
 		finally {
@@ -136,6 +159,18 @@ final class SessionWriter {
 	/** Stops tracking a session that did not make it into the store, leaving its file alone. */
 	void stopTracking(String id) {
 		this.files.remove(id);
+	}
+
+	/** How long the oldest change that is not yet on disk has waited; zero when every file is up to date. */
+	Duration lag() {
+		long oldest = Long.MAX_VALUE;
+		for (FileState file : this.files.values()) {
+			long since = file.pendingSince.get();
+			if (since != 0 && since < oldest) {
+				oldest = since;
+			}
+		}
+		return (oldest == Long.MAX_VALUE) ? Duration.ZERO : Duration.ofMillis(Math.max(0, this.clock.millis() - oldest));
 	}
 
 	/** Files written so far. */

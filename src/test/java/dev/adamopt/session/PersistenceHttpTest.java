@@ -68,6 +68,9 @@ class PersistenceHttpTest {
 		assertThat(health.at("/components/memoryBudget/details/usedBytes").asLong())
 			.as("the copies written to disk were given back: the budget holds the sessions only").isEqualTo(held);
 
+		assertThat(send("GET", "/actuator/prometheus", null).body()).contains("adam_persistence_writes_total",
+				"adam_persistence_failures_total", "adam_persistence_lag_seconds 0.0");
+
 		assertThat(send("DELETE", "/v1/sessions/" + id, null).statusCode()).isEqualTo(204);
 		assertThat(dir.resolve(id + ".session")).doesNotExist();
 	}

@@ -131,6 +131,7 @@ class SessionPersistenceTest {
 		assertThat(stack.capacity.sessions()).as("the refused create gave its place back").isEqualTo(1);
 		assertThat(stack.capacity.budget().used()).as("and its memory").isEqualTo(stack.service.get(id).bytes());
 
+		assertThat(stack.writer.failures()).isEqualTo(2);
 		Files.move(aside, this.dir);
 		stack.scheduler.runOnce();
 		assertThat(onDisk(id).checkpoint().step()).as("written on the next turn").isEqualTo(1);
@@ -147,8 +148,11 @@ class SessionPersistenceTest {
 		stack.service.step(a, null, gradients(1));
 		stack.service.step(b, parameters(2), gradients(1));
 		assertThat(files()).isEmpty();
+		this.clock.advance(Duration.ofSeconds(3));
+		assertThat(stack.writer.lag()).as("the oldest change waits").isEqualTo(Duration.ofSeconds(3));
 
 		stack.scheduler.runOnce();
+		assertThat(stack.writer.lag()).isZero();
 		assertThat(files()).containsExactlyInAnyOrder(a + ".session", b + ".session");
 		assertSameCheckpoint(onDisk(a).checkpoint(), stack.service.checkpoint(a));
 		assertSameCheckpoint(onDisk(b).checkpoint(), stack.service.checkpoint(b));
@@ -381,7 +385,7 @@ class SessionPersistenceTest {
 
 	private Stack open(boolean everyStep, SessionCapacity capacity) throws IOException {
 		SessionDirectory directory = SessionDirectory.open(this.dir, new SessionFile(FORMAT));
-		SessionWriter writer = new SessionWriter(directory, everyStep);
+		SessionWriter writer = new SessionWriter(directory, everyStep, this.clock);
 		CreateKeys createKeys = new CreateKeys();
 		SessionStore store = SessionConfiguration.store(IDLE_TIMEOUT,
 				() -> TimeUnit.MILLISECONDS.toNanos(this.clock.millis()), capacity, createKeys, writer, everyStep);
