@@ -125,7 +125,7 @@ class DurableSessionsProcessTest {
 			trainers.add(new Trainer(before, kind.withoutPatch()));
 		}
 		// round-robin steps for a while, remembering when each step was answered
-		long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+		long deadline = System.nanoTime() + Duration.ofSeconds(6).toNanos();
 		while (System.nanoTime() < deadline) {
 			for (Trainer trainer : trainers) {
 				trainer.step();
@@ -136,7 +136,7 @@ class DurableSessionsProcessTest {
 		ServiceProcess after = start("interval-after", "interval", "500ms");
 
 		// one interval, plus slack for a write in progress and for a busy, shared machine
-		long horizon = killedAt - interval.plus(Duration.ofMillis(2000)).toNanos();
+		long horizon = killedAt - interval.plus(Duration.ofSeconds(3)).toNanos();
 		for (Trainer trainer : trainers) {
 			long restored = trainer.step(after);
 			long answeredBeforeHorizon = trainer.answeredBy(horizon);
