@@ -16,6 +16,11 @@ import dev.adamopt.session.SessionException.Reason;
 import dev.adamopt.session.SessionSnapshot.TensorSummary;
 import dev.adamopt.tensor.Safetensors;
 import dev.adamopt.tensor.Tensor;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * One optimizer run: hyperparameters, the tensors' state and the step count. Every operation holds the session's
@@ -336,8 +341,15 @@ public final class OptimizerSession {
 	PersistedSession persisted() {
 		this.lock.lock();
 		try {
+			Map<String, String> entries = new LinkedHashMap<>();
+			if (this.latest != null || this.olderCount > 0) {
+				entries.put(IDEMPOTENCY_ENTRY, idempotencyJson());
+			}
+			// the remembered answer's arrays are never changed once answered: shared, not copied
+			Map<String, Tensor> answer = (this.latest != null && this.latest.answer != null) ? this.latest.answer
+					: Map.of();
 			return new PersistedSession(this.id, this.createdAt, this.lastUsedAt, this.version, checkpoint(),
-					PersistedSession.Metadata.NONE);
+					new PersistedSession.Metadata(PersistedSession.Metadata.CURRENT, entries), answer);
 		}
 		finally {
 			this.lock.unlock();
@@ -478,7 +490,88 @@ public final class OptimizerSession {
 		OptimizerSession session = restore(saved.id(), saved.checkpoint(), saved.createdAt(), saved.lastUsedAt(),
 				capacity);
 		session.version = saved.version() + versionGap;
+		String keys = saved.metadata().entries().get(IDEMPOTENCY_ENTRY);
+		if (keys != null) {
+			try {
+				session.restoreKeys(keys, saved.answer());
+			}
+			catch (RuntimeException | Error ex) {
+				session.close();
+				throw ex;
+			}
+		}
 		return session;
+	}
+
+	/** The session file's entry for the idempotency record. */
+	static final String IDEMPOTENCY_ENTRY = "idempotency";
+
+	private static final JsonMapper RECORD_MAPPER = JsonMapper.builder().build();
+
+	/**
+	 * The idempotency record as the session file keeps it: {@code {"latest": {"key", "digest", "step", "answer":
+	 * "held" | "saved"}, "older": [{"hash", "step"}, ...]}}, older keys oldest first; a saved answer's tensors travel
+	 * beside it in the file.
+	 */
+	private String idempotencyJson() {
+		ObjectNode record = RECORD_MAPPER.createObjectNode();
+		if (this.latest != null) {
+			ObjectNode latest = record.putObject("latest");
+			latest.put("key", this.latest.key);
+			latest.put("digest", this.latest.digest);
+			latest.put("step", this.latest.step);
+			latest.put("answer", (this.latest.answer == null) ? "held" : "saved");
+		}
+		ArrayNode older = record.putArray("older");
+		for (int i = Math.max(0, this.olderCount - OLDER_KEYS); i < this.olderCount; i++) {
+			older.addObject().put("hash", this.olderKeys[i % OLDER_KEYS]).put("step", this.olderSteps[i % OLDER_KEYS]);
+		}
+		return RECORD_MAPPER.writeValueAsString(record);
+	}
+
+	/** Sets the idempotency record from its file entry, reserving what it holds. */
+	private void restoreKeys(String json, Map<String, Tensor> answer) {
+		JsonNode record;
+		try {
+			record = RECORD_MAPPER.readTree(json);
+		}
+		catch (JacksonException ex) {
+			throw invalidRecord("it is not JSON");
+		}
+		JsonNode latest = record.path("latest");
+		KeyedStep keyed = null;
+		long answerBytes = 0;
+		if (!latest.isMissingNode()) {
+			if (!latest.path("key").isString() || !latest.path("digest").isIntegralNumber()
+					|| !latest.path("step").isIntegralNumber() || !latest.path("answer").isString()) {
+				throw invalidRecord("'latest' needs key, digest, step and answer");
+			}
+			boolean saved = latest.get("answer").asString().equals("saved");
+			if (saved == answer.isEmpty()) {
+				throw invalidRecord("its answer is '" + latest.get("answer").asString() + "' but the file "
+						+ (answer.isEmpty() ? "holds none" : "holds one"));
+			}
+			for (Tensor tensor : answer.values()) {
+				answerBytes += Tensor.estimatedBytes(tensor.size(), tensor.isFloat32());
+			}
+			IdempotencyKey key = new IdempotencyKey(latest.get("key").asString(), latest.get("digest").asLong());
+			keyed = new KeyedStep(key.key(), key.hash(), key.digest(), latest.get("step").asLong(),
+					saved ? answer : null, answerBytes);
+		}
+		this.capacity.budget().reserve(answerBytes + KEY_HISTORY_BYTES, "the session's idempotency record");
+		this.bytes += answerBytes + KEY_HISTORY_BYTES;
+		this.latest = keyed;
+		this.olderKeys = new long[OLDER_KEYS];
+		this.olderSteps = new long[OLDER_KEYS];
+		for (JsonNode older : record.path("older")) {
+			this.olderKeys[this.olderCount % OLDER_KEYS] = older.path("hash").asLong();
+			this.olderSteps[this.olderCount % OLDER_KEYS] = older.path("step").asLong();
+			this.olderCount++;
+		}
+	}
+
+	private static SessionException invalidRecord(String why) {
+		return new SessionException(Reason.INVALID_CHECKPOINT, "the session's idempotency record is not valid: " + why);
 	}
 
 	private static OptimizerSession restore(String id, Checkpoint checkpoint, Instant createdAt, Instant lastUsedAt,

@@ -4,6 +4,8 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 
+import dev.adamopt.tensor.Tensor;
+
 /**
  * What a session file holds: the session's checkpoint and what makes it the same session after a restart.
  *
@@ -13,9 +15,17 @@ import java.util.Objects;
  * @param version its {@link OptimizerSession#version() version} when this was taken
  * @param checkpoint its state
  * @param metadata what other parts of the service keep with a session across restarts
+ * @param answer the answer of the latest keyed step when the session does not answer it with the parameters it holds
+ * (a client-held session's, or one whose held parameters were replaced since); empty otherwise
  */
 record PersistedSession(String id, Instant createdAt, Instant lastUsedAt, long version, Checkpoint checkpoint,
-		Metadata metadata) {
+		Metadata metadata, Map<String, Tensor> answer) {
+
+	/** A session without a remembered answer. */
+	PersistedSession(String id, Instant createdAt, Instant lastUsedAt, long version, Checkpoint checkpoint,
+			Metadata metadata) {
+		this(id, createdAt, lastUsedAt, version, checkpoint, metadata, Map.of());
+	}
 
 	PersistedSession {
 		Objects.requireNonNull(id, "id");
@@ -23,6 +33,7 @@ record PersistedSession(String id, Instant createdAt, Instant lastUsedAt, long v
 		Objects.requireNonNull(lastUsedAt, "lastUsedAt");
 		Objects.requireNonNull(checkpoint, "checkpoint");
 		Objects.requireNonNull(metadata, "metadata");
+		Objects.requireNonNull(answer, "answer");
 	}
 
 	/**

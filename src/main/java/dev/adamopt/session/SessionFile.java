@@ -19,6 +19,7 @@ import java.util.zip.CheckedOutputStream;
 
 import dev.adamopt.tensor.Safetensors;
 import dev.adamopt.tensor.SafetensorsException;
+import dev.adamopt.tensor.Tensor;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
@@ -35,16 +36,21 @@ import tools.jackson.databind.node.ObjectNode;
  * header             n bytes  JSON {"id", "createdAt", "lastUsedAt", "version", "metadata": {"version", "entries"}}
  * checkpoint length  u64
  * checkpoint         safetensors: the session's checkpoint exactly as GET .../state answers it ({@link CheckpointFormat})
+ * answer length      u64      (format version 2) 0 when there is no answer
+ * answer             safetensors: the remembered answer of the latest keyed step, each parameter in the dtype it
+ *                    was answered in (format version 2)
  * checksum           u32      CRC32C of every byte before it
  * </pre>
+ *
+ * Version 1 files (without the answer) are read as well.
  *
  * A file that does not end exactly after a matching checksum is refused: a torn or altered file is never read as a
  * session.
  */
 final class SessionFile {
 
-	/** The version this code writes and reads. */
-	static final int FORMAT_VERSION = 1;
+	/** The version this code writes; it reads this one and version 1. */
+	static final int FORMAT_VERSION = 2;
 
 	private static final byte[] MAGIC = "ADAMSESS".getBytes(StandardCharsets.US_ASCII);
 
@@ -80,6 +86,14 @@ final class SessionFile {
 		checked.write(header);
 		checked.write(littleEndian(8).putLong(checkpoint.length()).array());
 		checkpoint.writeTo(checked);
+		if (session.answer().isEmpty()) {
+			checked.write(littleEndian(8).putLong(0).array());
+		}
+		else {
+			byte[] answerHeader = Safetensors.header(session.answer(), Map.of());
+			checked.write(littleEndian(8).putLong(Safetensors.length(answerHeader, session.answer())).array());
+			Safetensors.write(answerHeader, session.answer(), checked);
+		}
 		out.write(littleEndian(4).putInt((int) checksum.getValue()).array());
 	}
 
@@ -111,9 +125,9 @@ final class SessionFile {
 			}
 			ByteBuffer fixed = ByteBuffer.wrap(readFully(checked, 8)).order(ByteOrder.LITTLE_ENDIAN);
 			int version = fixed.getInt();
-			if (version != FORMAT_VERSION) {
+			if (version != FORMAT_VERSION && version != 1) {
 				throw new CorruptException("format version " + Integer.toUnsignedString(version) + ", this service reads "
-						+ "version " + FORMAT_VERSION);
+						+ "versions 1 to " + FORMAT_VERSION);
 			}
 			int headerLength = fixed.getInt();
 			if (headerLength < 2 || headerLength > MAX_HEADER_BYTES || 16L + headerLength + 8 + 4 > size) {
@@ -122,12 +136,29 @@ final class SessionFile {
 			}
 			JsonNode header = parseHeader(readFully(checked, headerLength));
 			long checkpointLength = ByteBuffer.wrap(readFully(checked, 8)).order(ByteOrder.LITTLE_ENDIAN).getLong();
-			long expected = 16L + headerLength + 8 + checkpointLength + 4;
-			if (checkpointLength < 0 || expected != size) {
+			long before = 16L + headerLength + 8 + checkpointLength;
+			if (checkpointLength < 0 || before + ((version == 1) ? 4 : 12) > size) {
+				throw new CorruptException("truncated or corrupt: its lengths add up to more than the file's " + size
+						+ " bytes");
+			}
+			Safetensors.File file = Safetensors.read(new Bounded(checked, checkpointLength), checkpointLength, false);
+			Map<String, Tensor> answer = Map.of();
+			long expected = before + 4;
+			if (version >= 2) {
+				long answerLength = ByteBuffer.wrap(readFully(checked, 8)).order(ByteOrder.LITTLE_ENDIAN).getLong();
+				expected = before + 8 + answerLength + 4;
+				if (answerLength < 0 || expected != size) {
+					throw new CorruptException("truncated or corrupt: its lengths add up to " + expected + " bytes, the "
+							+ "file has " + size);
+				}
+				if (answerLength > 0) {
+					answer = Safetensors.read(new Bounded(checked, answerLength), answerLength, false).tensors();
+				}
+			}
+			else if (expected != size) {
 				throw new CorruptException("truncated or corrupt: its lengths add up to " + expected + " bytes, the file "
 						+ "has " + size);
 			}
-			Safetensors.File file = Safetensors.read(new Bounded(checked, checkpointLength), checkpointLength, false);
 			int computed = (int) checksum.getValue();
 			int stored = ByteBuffer.wrap(readFully(in, 4)).order(ByteOrder.LITTLE_ENDIAN).getInt();
 			if (stored != computed) {
@@ -138,7 +169,8 @@ final class SessionFile {
 				throw new CorruptException("bytes follow the checksum");
 			}
 			return new PersistedSession(text(header, "id"), instant(header, "createdAt"), instant(header, "lastUsedAt"),
-					number(header, "version"), this.checkpointFormat.decode(file), metadata(header.get("metadata")));
+					number(header, "version"), this.checkpointFormat.decode(file), metadata(header.get("metadata")),
+					answer);
 		}
 		catch (EOFException ex) {
 			throw new CorruptException("truncated: " + ex.getMessage());

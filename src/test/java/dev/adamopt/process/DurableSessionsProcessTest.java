@@ -201,8 +201,8 @@ class DurableSessionsProcessTest {
 		before.kill();
 		Path flipped = this.dir.resolve(trainers.get(0).id + ".session");
 		byte[] bytes = Files.readAllBytes(flipped);
-		// in the last tensor's data, just before the checksum
-		bytes[bytes.length - 12] ^= 0x20;
+		// in the last tensor's data, just before the (empty) answer length and the checksum
+		bytes[bytes.length - 20] ^= 0x20;
 		Files.write(flipped, bytes);
 		Path truncated = this.dir.resolve(trainers.get(1).id + ".session");
 		Files.write(truncated, Arrays.copyOf(Files.readAllBytes(truncated), 100));

@@ -69,6 +69,8 @@ final class PersistenceTestSupport {
 		assertThat(actual.version()).isEqualTo(expected.version());
 		assertThat(actual.metadata()).isEqualTo(expected.metadata());
 		assertSameCheckpoint(actual.checkpoint(), expected.checkpoint());
+		assertThat(actual.answer().keySet()).containsExactlyElementsOf(expected.answer().keySet());
+		expected.answer().forEach((name, tensor) -> assertSameBits("answer " + name, actual.answer().get(name), tensor));
 	}
 
 	static void assertSameCheckpoint(Checkpoint actual, Checkpoint expected) {

@@ -7,8 +7,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.stream.Stream;
 
+import dev.adamopt.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -25,7 +28,31 @@ class SessionFileTest {
 
 	static Stream<PersistedSession> sessions() {
 		return Stream.of(PersistenceTestSupport.float64Held(), PersistenceTestSupport.float32ClientHeld(),
-				PersistenceTestSupport.empty());
+				PersistenceTestSupport.empty(), withAnswer(PersistenceTestSupport.float32ClientHeld()));
+	}
+
+	/** The session with a remembered answer in both dtypes, as a client-held session keeps one. */
+	private static PersistedSession withAnswer(PersistedSession session) {
+		Map<String, Tensor> answer = new LinkedHashMap<>();
+		answer.put("w", Tensor.ofFloat32(new int[] { 5 }, new float[] { -0.0f, 1, 2, Float.MIN_VALUE, 4 }));
+		answer.put("v", PersistenceTestSupport.f64(new int[] { 2, 4 }, PersistenceTestSupport.AWKWARD));
+		return new PersistedSession(session.id(), session.createdAt(), session.lastUsedAt(), session.version(),
+				session.checkpoint(), new PersistedSession.Metadata(1, Map.of("idempotency", "{}")), answer);
+	}
+
+	@Test
+	void versionOneFileWithoutAnAnswerShouldStillBeRead() throws IOException {
+		PersistedSession session = PersistenceTestSupport.float64Held();
+		byte[] file = write(session);
+		// version 1 is version 2 without the 8-byte answer length before the checksum
+		byte[] v1 = new byte[file.length - 8];
+		System.arraycopy(file, 0, v1, 0, file.length - 12);
+		ByteBuffer.wrap(v1).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 1);
+		java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+		crc.update(v1, 0, v1.length - 4);
+		ByteBuffer.wrap(v1).order(ByteOrder.LITTLE_ENDIAN).putInt(v1.length - 4, (int) crc.getValue());
+
+		assertSameSession(read(v1), session);
 	}
 
 	@ParameterizedTest
@@ -46,13 +73,15 @@ class SessionFileTest {
 
 		ByteBuffer layout = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
 		assertThat(new String(file, 0, 8, StandardCharsets.US_ASCII)).isEqualTo("ADAMSESS");
-		assertThat(layout.getInt(8)).isEqualTo(1);
+		assertThat(layout.getInt(8)).isEqualTo(SessionFile.FORMAT_VERSION);
 		int headerLength = layout.getInt(12);
 		long checkpointLength = layout.getLong(16 + headerLength);
 		assertThat(checkpointLength).isEqualTo(checkpoint.size());
 		int start = 16 + headerLength + 8;
 		assertThat(Arrays.copyOfRange(file, start, start + checkpoint.size())).isEqualTo(checkpoint.toByteArray());
-		assertThat(file).hasSize(start + checkpoint.size() + 4);
+		// no remembered answer: its length is 0
+		assertThat(layout.getLong(start + checkpoint.size())).isZero();
+		assertThat(file).hasSize(start + checkpoint.size() + 8 + 4);
 	}
 
 	@Test
@@ -103,10 +132,10 @@ class SessionFileTest {
 	@Test
 	void fileOfAnotherFormatVersionShouldBeRefusedNamingTheVersion() throws IOException {
 		byte[] file = write(PersistenceTestSupport.float64Held());
-		ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 2);
+		ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 3);
 
 		assertThatExceptionOfType(SessionFile.CorruptException.class).isThrownBy(() -> read(file))
-			.withMessageContaining("format version 2, this service reads version 1");
+			.withMessageContaining("format version 3, this service reads versions 1 to 2");
 	}
 
 	@Test

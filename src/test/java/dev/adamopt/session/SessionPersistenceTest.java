@@ -293,6 +293,44 @@ class SessionPersistenceTest {
 	}
 
 	@Test
+	void restartShouldKeepIdempotencyKeysSoARetryIsAnsweredNotApplied() throws IOException {
+		Stack before = open(true);
+		String held = before.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT64, parameters(1))
+			.id();
+		String client = before.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT32, null).id();
+		before.service.step(held, null, gradients(1), new IdempotencyKey("h-1", 11), null);
+		StepResult heldAnswer = before.service.step(held, null, gradients(2), new IdempotencyKey("h-2", 12), null);
+		StepResult clientAnswer = before.service.step(client, parameters(3), gradients(0.5),
+				new IdempotencyKey("c-1", 21), null);
+		long heldBytes = before.service.get(held).bytes();
+		long clientBytes = before.service.get(client).bytes();
+		before.persistence.close();
+		before.directory.close();
+
+		Stack after = open(true);
+
+		StepResult heldReplay = after.service.step(held, null, gradients(2), new IdempotencyKey("h-2", 12), null);
+		assertThat(heldReplay.replayed()).isTrue();
+		assertThat(heldReplay.step()).isEqualTo(2);
+		assertThat(heldReplay.parameters().get("w").float64()).isEqualTo(heldAnswer.parameters().get("w").float64());
+		StepResult clientReplay = after.service.step(client, parameters(3), gradients(0.5),
+				new IdempotencyKey("c-1", 21), null);
+		assertThat(clientReplay.replayed()).isTrue();
+		assertThat(clientReplay.parameters().get("w").float64()).isEqualTo(clientAnswer.parameters().get("w").float64());
+		// an older key is still known, another body still refused, and the memory counted as before
+		assertThatThrownBy(() -> after.service.step(held, null, gradients(1), new IdempotencyKey("h-1", 11), null))
+			.isInstanceOfSatisfying(SessionException.class,
+					ex -> assertThat(ex.reason()).isEqualTo(SessionException.Reason.IDEMPOTENCY_KEY_OUTDATED));
+		assertThatThrownBy(() -> after.service.step(client, parameters(3), gradients(0.5),
+				new IdempotencyKey("c-1", 99), null))
+			.isInstanceOfSatisfying(SessionException.class,
+					ex -> assertThat(ex.reason()).isEqualTo(SessionException.Reason.IDEMPOTENCY_KEY_REUSED));
+		assertThat(after.service.get(held).bytes()).isEqualTo(heldBytes);
+		assertThat(after.service.get(client).bytes()).isEqualTo(clientBytes);
+		assertThat(after.service.get(held).step()).isEqualTo(2);
+	}
+
+	@Test
 	void restartAfterACrashShouldGiveEveryRestoredSessionANewVersion() throws IOException {
 		Stack before = open(true);
 		String id = before.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT64, parameters(1))
@@ -354,8 +392,8 @@ class SessionPersistenceTest {
 		before.directory.close();
 		Path flipped = this.dir.resolve(ids.get(0) + ".session");
 		byte[] bytes = Files.readAllBytes(flipped);
-		// in the last tensor's data, just before the checksum
-		bytes[bytes.length - 12] ^= 0x04;
+		// in the last tensor's data, just before the (empty) answer's length and the checksum
+		bytes[bytes.length - 20] ^= 0x04;
 		Files.write(flipped, bytes);
 		Path truncated = this.dir.resolve(ids.get(1) + ".session");
 		byte[] whole = Files.readAllBytes(truncated);
