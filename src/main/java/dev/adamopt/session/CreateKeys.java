@@ -1,8 +1,18 @@
 package dev.adamopt.session;
 
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
+
+import dev.adamopt.kernel.Precision;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
 
 import dev.adamopt.session.SessionException.Reason;
 
@@ -11,6 +21,11 @@ import dev.adamopt.session.SessionException.Reason;
  * as the session lives, so a retried create answers the same session instead of making another.
  */
 final class CreateKeys {
+
+	/** The session file's entry for the key a session was created with. */
+	static final String ENTRY = "createKey";
+
+	private static final JsonMapper MAPPER = JsonMapper.builder().build();
 
 	private record Created(String key, long digest, SessionSnapshot answer) {
 
@@ -42,6 +57,76 @@ final class CreateKeys {
 					+ " with another body: a retry must send the same body, and a new session a new key");
 		}
 		return new SessionService.Created(created.answer(), !made[0]);
+	}
+
+	/** Remembers the key a restored session was created with, from its file's entry. */
+	void restore(String sessionId, String entry) {
+		JsonNode node;
+		try {
+			node = MAPPER.readTree(entry);
+		}
+		catch (JacksonException ex) {
+			throw invalid("it is not JSON");
+		}
+		JsonNode answer = node.path("answer");
+		if (!node.path("key").isString() || !node.path("digest").isIntegralNumber() || !answer.isObject()) {
+			throw invalid("it needs key, digest and answer");
+		}
+		List<SessionSnapshot.TensorSummary> tensors = new ArrayList<>();
+		for (JsonNode tensor : answer.path("tensors")) {
+			int[] shape = new int[tensor.path("shape").size()];
+			for (int i = 0; i < shape.length; i++) {
+				shape[i] = tensor.path("shape").get(i).asInt();
+			}
+			tensors.add(new SessionSnapshot.TensorSummary(tensor.path("name").asString(), shape,
+					tensor.path("step").asLong()));
+		}
+		SessionSnapshot snapshot;
+		try {
+			snapshot = new SessionSnapshot(sessionId, answer.path("step").asLong(),
+					MAPPER.treeToValue(answer.path("optimizer"), OptimizerMetadata.class).resolve(),
+					Precision.fromWireName(answer.path("precision").asString()),
+					answer.path("holdsParameters").asBoolean(), List.copyOf(tensors),
+					Instant.parse(answer.path("createdAt").asString()), Instant.parse(answer.path("lastUsedAt").asString()),
+					answer.path("bytes").asLong(), answer.path("version").asLong());
+		}
+		catch (RuntimeException ex) {
+			throw invalid(ex.getMessage());
+		}
+		String key = node.get("key").asString();
+		this.keyBySession.put(sessionId, key);
+		this.byKey.put(key, new Created(key, node.get("digest").asLong(), snapshot));
+	}
+
+	/** The entry a session's file keeps for the key it was created with, and the answer to its create. */
+	static String json(IdempotencyKey key, SessionSnapshot answer) {
+		ObjectNode node = MAPPER.createObjectNode();
+		node.put("key", key.key());
+		node.put("digest", key.digest());
+		ObjectNode view = node.putObject("answer");
+		view.put("step", answer.step());
+		view.set("optimizer", MAPPER.valueToTree(OptimizerMetadata.of(answer.hyperparameters())));
+		view.put("precision", answer.precision().wireName());
+		view.put("holdsParameters", answer.holdsParameters());
+		ArrayNode tensors = view.putArray("tensors");
+		for (SessionSnapshot.TensorSummary tensor : answer.tensors()) {
+			ObjectNode t = tensors.addObject();
+			t.put("name", tensor.name());
+			ArrayNode shape = t.putArray("shape");
+			for (int dim : tensor.shape()) {
+				shape.add(dim);
+			}
+			t.put("step", tensor.step());
+		}
+		view.put("createdAt", answer.createdAt().toString());
+		view.put("lastUsedAt", answer.lastUsedAt().toString());
+		view.put("bytes", answer.bytes());
+		view.put("version", answer.version());
+		return MAPPER.writeValueAsString(node);
+	}
+
+	private static SessionException invalid(String why) {
+		return new SessionException(Reason.INVALID_CHECKPOINT, "the session's create key is not valid: " + why);
 	}
 
 	/** Forgets the key of a session that left the store. */

@@ -76,6 +76,9 @@ public final class OptimizerSession {
 
 	private int olderCount;
 
+	/** Entries of other parts kept in the session's file (the key it was created with), by name. */
+	private Map<String, String> kept = Map.of();
+
 	/** Set once the session has left its store: it then refuses every operation. */
 	private boolean closed;
 
@@ -341,7 +344,7 @@ public final class OptimizerSession {
 	PersistedSession persisted() {
 		this.lock.lock();
 		try {
-			Map<String, String> entries = new LinkedHashMap<>();
+			Map<String, String> entries = new LinkedHashMap<>(this.kept);
 			if (this.latest != null || this.olderCount > 0) {
 				entries.put(IDEMPOTENCY_ENTRY, idempotencyJson());
 			}
@@ -490,6 +493,9 @@ public final class OptimizerSession {
 		OptimizerSession session = restore(saved.id(), saved.checkpoint(), saved.createdAt(), saved.lastUsedAt(),
 				capacity);
 		session.version = saved.version() + versionGap;
+		Map<String, String> kept = new LinkedHashMap<>(saved.metadata().entries());
+		kept.remove(IDEMPOTENCY_ENTRY);
+		session.kept = Map.copyOf(kept);
 		String keys = saved.metadata().entries().get(IDEMPOTENCY_ENTRY);
 		if (keys != null) {
 			try {
@@ -501,6 +507,23 @@ public final class OptimizerSession {
 			}
 		}
 		return session;
+	}
+
+	/**
+	 * Keeps an entry of another part in the session's file (not a change of the session: its version stays); a
+	 * restored session keeps the entries its file had.
+	 */
+	Void keep(String name, String entry) {
+		this.lock.lock();
+		try {
+			Map<String, String> entries = new LinkedHashMap<>(this.kept);
+			entries.put(name, entry);
+			this.kept = Map.copyOf(entries);
+			return null;
+		}
+		finally {
+			this.lock.unlock();
+		}
 	}
 
 	/** The session file's entry for the idempotency record. */

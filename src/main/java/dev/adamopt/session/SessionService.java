@@ -50,8 +50,23 @@ public class SessionService {
 	 * the first request created, as it was then.
 	 */
 	public Created createOnce(IdempotencyKey key, Supplier<SessionSnapshot> create) {
-		return (key != null) ? this.createKeys.createOnce(key, create) : new Created(create.get(), false);
+		if (key == null) {
+			return new Created(create.get(), false);
+		}
+		return this.createKeys.createOnce(key, () -> {
+			// the session keeps its key in its file from the start: a retry after a restart still finds it
+			this.creationKey.set(key);
+			try {
+				return create.get();
+			}
+			finally {
+				this.creationKey.remove();
+			}
+		});
 	}
+
+	/** The idempotency key of the create running on this thread, if any; see {@link #createOnce}. */
+	private final ThreadLocal<IdempotencyKey> creationKey = new ThreadLocal<>();
 
 	/**
 	 * A new session; with {@code parameters} (may be {@code null}) it holds them and fixes its tensors at once.
@@ -102,6 +117,10 @@ public class SessionService {
 			throw ex;
 		}
 		try {
+			IdempotencyKey key = this.creationKey.get();
+			if (key != null) {
+				session.keep(CreateKeys.ENTRY, CreateKeys.json(key, session.snapshot()));
+			}
 			this.store.add(session);
 		}
 		catch (RuntimeException | Error ex) {
@@ -119,7 +138,17 @@ public class SessionService {
 	 */
 	void restore(PersistedSession saved, long versionGap) {
 		CheckpointValidator.checkStructure(saved.checkpoint());
-		admit(() -> OptimizerSession.restore(saved, versionGap, this.capacity));
+		SessionSnapshot restored = admit(() -> OptimizerSession.restore(saved, versionGap, this.capacity));
+		String createKey = saved.metadata().entries().get(CreateKeys.ENTRY);
+		if (createKey != null) {
+			try {
+				this.createKeys.restore(restored.id(), createKey);
+			}
+			catch (SessionException ex) {
+				this.store.remove(restored.id());
+				throw ex;
+			}
+		}
 	}
 
 	public SessionSnapshot get(String id) {

@@ -331,6 +331,34 @@ class SessionPersistenceTest {
 	}
 
 	@Test
+	void restartShouldKeepTheKeyASessionWasCreatedWith() throws IOException {
+		Stack before = open(true);
+		IdempotencyKey key = new IdempotencyKey("create-1", 42);
+		SessionService.Created created = before.service.createOnce(key,
+				() -> before.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT32, parameters(1)));
+		String id = created.session().id();
+		before.service.step(id, null, gradients(1));
+		before.persistence.close();
+		before.directory.close();
+
+		Stack after = open(true);
+
+		SessionService.Created again = after.service.createOnce(key, () -> {
+			throw new AssertionError("a retried create must not create");
+		});
+		assertThat(again.replayed()).isTrue();
+		assertThat(again.session()).usingRecursiveComparison().isEqualTo(created.session());
+		assertThatThrownBy(() -> after.service.createOnce(new IdempotencyKey("create-1", 43), () -> null))
+			.isInstanceOfSatisfying(SessionException.class,
+					ex -> assertThat(ex.reason()).isEqualTo(SessionException.Reason.IDEMPOTENCY_KEY_REUSED));
+		// the key goes with the session
+		after.service.delete(id);
+		assertThat(after.service.createOnce(key,
+				() -> after.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT64, null))
+			.replayed()).isFalse();
+	}
+
+	@Test
 	void restartAfterACrashShouldGiveEveryRestoredSessionANewVersion() throws IOException {
 		Stack before = open(true);
 		String id = before.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT64, parameters(1))
