@@ -10,7 +10,11 @@ import org.springframework.util.unit.DataSize;
  * {@code adam.limits.max-request-size} and {@code adam.limits.request-body-timeout}.
  *
  * @param socketBufferSize Tomcat's read and write buffer of each open connection (and the read buffer of each request
- * in progress); larger buffers move large tensors in fewer system calls
+ * in progress); larger buffers move large tensors in fewer system calls. 1M-parameter safetensors round trips
+ * (median of 10 alternating rounds of 30, client sends parameters + gradients / service holds them): 8 KiB 25.6 /
+ * 21.7 ms, 16 KiB 20.0 / 15.3 ms, 32 KiB 17.8 / 14.7 ms, 64 KiB 17.7 / 13.9 ms; a connection with a request in
+ * progress costs 124, 172 and 268 KiB at 16, 32 and 64 KiB: 32 KiB is as fast as 64 KiB within the noise at two
+ * thirds of the memory
  * @param connectionMemory heap set aside for open connections: it bounds how many are accepted at once (beyond that
  * they wait in the accept queue). Default: an eighth of the maximum heap
  * @param bufferedBodySize bodies up to this size ({@code Content-Length}) are read without holding a worker thread
@@ -21,7 +25,7 @@ import org.springframework.util.unit.DataSize;
  * answered 503 with {@code Retry-After}
  */
 @ConfigurationProperties("adam.http")
-record HttpProperties(@DefaultValue("64KB") DataSize socketBufferSize, DataSize connectionMemory,
+record HttpProperties(@DefaultValue("32KB") DataSize socketBufferSize, DataSize connectionMemory,
 		@DefaultValue("1MB") DataSize bufferedBodySize, DataSize bufferedBodiesMemory,
 		@DefaultValue("32") int maxStreamedBodies) {
 
