@@ -11,10 +11,10 @@ import org.springframework.util.unit.DataSize;
  *
  * @param socketBufferSize Tomcat's read and write buffer of each open connection (and the read buffer of each request
  * in progress); larger buffers move large tensors in fewer system calls. 1M-parameter safetensors round trips
- * (median of 10 alternating rounds of 30, client sends parameters + gradients / service holds them): 8 KiB 25.6 /
- * 21.7 ms, 16 KiB 20.0 / 15.3 ms, 32 KiB 17.8 / 14.7 ms, 64 KiB 17.7 / 13.9 ms; a connection with a request in
- * progress costs 124, 172 and 268 KiB at 16, 32 and 64 KiB: 32 KiB is as fast as 64 KiB within the noise at two
- * thirds of the memory
+ * (client sends parameters + gradients / service holds them; four servers, median of 10 alternating rounds of 30):
+ * 8 KiB 27.5 / 22.6 ms, 16 KiB 24.9 / 20.9 ms, 32 KiB 22.8 / 19.0 ms, 64 KiB 23.7 / 17.7 ms; a connection with a
+ * request in progress costs 124, 172 and 268 KiB at 16, 32 and 64 KiB: 32 KiB is as fast as 64 KiB within the noise
+ * at two thirds of the memory
  * @param connectionMemory heap set aside for open connections: it bounds how many are accepted at once (beyond that
  * they wait in the accept queue). Default: an eighth of the maximum heap
  * @param bufferedBodySize bodies up to this size ({@code Content-Length}) are read without holding a worker thread

@@ -33,12 +33,12 @@ class ProblemErrorController implements ErrorController {
 	}
 
 	@RequestMapping("${server.error.path:${error.path:/error}}")
-	void error(HttpServletRequest request, HttpServletResponse response) throws IOException {
+	void error(HttpServletRequest request, HttpServletResponse response) {
 		if (response.isCommitted()) {
 			return;
 		}
 		if (!(request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE) instanceof Integer status)) {
-			ProblemResponses.write(response, ProblemType.RESOURCE_NOT_FOUND, "no resource at "
+			write(response, ProblemType.RESOURCE_NOT_FOUND, "no resource at "
 					+ request.getRequestURI() + ". The API lives under /v1/sessions; see /swagger-ui.html.",
 					request.getRequestURI());
 			return;
@@ -47,7 +47,7 @@ class ProblemErrorController implements ErrorController {
 		String uri = (request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI) instanceof String path) ? path : null;
 		RequestBodyException refused = RequestBodyException.find(failure);
 		if (refused != null) {
-			ProblemResponses.write(response, refused.type(), refused.getMessage(), uri);
+			write(response, refused.type(), refused.getMessage(), uri);
 			return;
 		}
 		if (failure != null && DisconnectedClientHelper.isClientDisconnectedException(failure)) {
@@ -70,7 +70,17 @@ class ProblemErrorController implements ErrorController {
 					+ "failed while it was being sent" : "the request could not be read";
 			default -> type.title();
 		};
-		ProblemResponses.write(response, type, detail, uri);
+		write(response, type, detail, uri);
+	}
+
+	/** Writes the problem; a client that is gone by now is one DEBUG line (an exception here would be an ERROR). */
+	private static void write(HttpServletResponse response, ProblemType type, String detail, String uri) {
+		try {
+			ProblemResponses.write(response, type, detail, uri);
+		}
+		catch (IOException ex) {
+			log.debug("Client went away during {}: {}", uri, ex.toString());
+		}
 	}
 
 }

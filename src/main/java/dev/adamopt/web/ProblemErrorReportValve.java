@@ -71,6 +71,9 @@ final class ProblemErrorReportValve extends ErrorReportValve {
 					: "the request is not valid HTTP/1.1: check the request line and the Host and Content-Length headers";
 			return new Problem(ProblemType.BAD_REQUEST, detail);
 		}
+		if (status == 503) {
+			return new Problem(ProblemType.SERVICE_UNAVAILABLE, "the service is shutting down: retry in a moment");
+		}
 		ProblemType type = ProblemType.forStatus(status);
 		return new Problem(type,
 				(type == ProblemType.INTERNAL_ERROR) ? "an unexpected error occurred; it has been logged" : type.title());

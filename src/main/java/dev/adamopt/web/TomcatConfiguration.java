@@ -79,8 +79,9 @@ class TomcatConfiguration {
 		RequestBodyFilter filter = new RequestBodyFilter(limits.maxRequestSize().toBytes(), limits.requestBodyTimeout(),
 				http.bufferedBodySize().toBytes(), http.bufferedBodiesMemoryBytes(), http.maxStreamedBodies(), clock);
 		FilterRegistrationBean<RequestBodyFilter> registration = new FilterRegistrationBean<>(filter);
-		// first: no other filter reads a body before the deadline and the size limit are in force
-		registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+		// after the character encoding and observation filters (neither reads a body; metrics see the refusals and the
+		// read ahead), before any filter that may read one (FormContentFilter)
+		registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 2);
 		registration.setDispatcherTypes(EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC));
 		registration.setAsyncSupported(true);
 		return registration;
