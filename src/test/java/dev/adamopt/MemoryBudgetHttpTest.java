@@ -57,6 +57,12 @@ class MemoryBudgetHttpTest {
 		assertProblem(largeBody, 507, "/problems/insufficient-storage");
 		assertThat(detail(largeBody)).contains("decoding the request's tensors");
 
+		// so is one small enough to be read ahead before it is decoded (200 KB of zeros, 800 KB of doubles)
+		HttpResponse<String> readAhead = send("POST", "/v1/sessions/" + id + "/steps",
+				"{\"gradients\": {\"dw\": [" + "0,".repeat(99_999) + "0]}}");
+		assertProblem(readAhead, 507, "/problems/insufficient-storage");
+		assertThat(detail(readAhead)).contains("decoding the request's tensors");
+
 		assertThat(send("GET", "/v1/sessions/" + id + "/state", null).body()).isEqualTo(state);
 		JsonNode health = this.json.readTree(send("GET", "/actuator/health", null).body());
 		assertThat(health.at("/components/memoryBudget/status").asString()).isEqualTo("UP");

@@ -34,20 +34,31 @@ class PrometheusMetricsTest {
 		String step = "{\"gradients\": {\"dw\": [0.1, 0.2, 0.3]}}";
 		assertThat(send("POST", "/v1/sessions/" + id + "/steps", "k1", step).statusCode()).isEqualTo(200);
 		assertThat(send("POST", "/v1/sessions/" + id + "/steps", "k1", step).statusCode()).isEqualTo(200);
+		// over real sockets (the body read ahead, then decoded on the async dispatch) the key's body is compared
+		HttpResponse<String> reused = send("POST", "/v1/sessions/" + id + "/steps", "k1",
+				"{\"gradients\": {\"dw\": [0.1, 0.2, 0.4]}}");
+		assertThat(reused.statusCode()).isEqualTo(422);
+		assertThat(reused.body()).contains("/problems/idempotency-key-reused");
 		assertThat(send("POST", "/v1/sessions/" + id + "/steps", null, step).statusCode()).isEqualTo(200);
 		assertThat(send("POST", "/v1/sessions/" + id + "/steps", null, "{\"gradients\": {\"dw\": [1]}}").statusCode())
 			.isEqualTo(422);
+		HttpResponse<String> large = send("POST", "/v1/sessions/" + id + "/steps", null,
+				"{\"gradients\": {\"dw\": " + "[0.1, 0.2, 0.3]" + "}}" + " ".repeat(2_000_000));
+		assertThat(large.statusCode()).as("a body beyond the read-ahead size, streamed").isEqualTo(200);
 		String after = scrape();
 		// the keyed step made the session remember its keys: its bytes now, as the session view shows them
 		long bytes = JSON.readTree(send("GET", "/v1/sessions/" + id, null, null).body()).get("bytes").asLong();
 
 		assertThat(value(after, "adam_steps_seconds_count", "outcome=\"applied\"")
-				- value(before, "adam_steps_seconds_count", "outcome=\"applied\"")).isEqualTo(2);
+				- value(before, "adam_steps_seconds_count", "outcome=\"applied\"")).isEqualTo(3);
 		assertThat(value(after, "adam_steps_seconds_count", "outcome=\"replayed\"")
 				- value(before, "adam_steps_seconds_count", "outcome=\"replayed\"")).isEqualTo(1);
 		assertThat(value(after, "adam_steps_seconds_count", "outcome=\"refused\"")
-				- value(before, "adam_steps_seconds_count", "outcome=\"refused\"")).isEqualTo(1);
+				- value(before, "adam_steps_seconds_count", "outcome=\"refused\"")).as("reused key, tensor mismatch")
+			.isEqualTo(2);
 		assertThat(after).contains("adam_steps_seconds_bucket{");
+		assertThat(value(after, "adam_problems_total", "type=\"idempotency-key-reused\"")
+				- value(before, "adam_problems_total", "type=\"idempotency-key-reused\"")).isEqualTo(1);
 		assertThat(value(after, "adam_problems_total", "type=\"tensor-mismatch\"")
 				- value(before, "adam_problems_total", "type=\"tensor-mismatch\"")).isEqualTo(1);
 		assertThat(value(after, "adam_sessions", "") - value(before, "adam_sessions", "")).isEqualTo(1);

@@ -40,6 +40,12 @@ final class IdempotencyKeys {
 	/** Digests the bodies of POST requests that carry an Idempotency-Key. */
 	static final class DigestFilter extends OncePerRequestFilter {
 
+		/** A body read ahead without a worker thread is read by the controller on the async dispatch. */
+		@Override
+		protected boolean shouldNotFilterAsyncDispatch() {
+			return false;
+		}
+
 		@Override
 		protected boolean shouldNotFilter(HttpServletRequest request) {
 			return !"POST".equals(request.getMethod()) || request.getHeader(HEADER) == null;

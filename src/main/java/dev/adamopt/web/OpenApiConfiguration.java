@@ -51,6 +51,12 @@ class OpenApiConfiguration {
 				if (hasBody) {
 					responses.addApiResponse("400", problem("The body is malformed or a value is out of range."));
 					responses.addApiResponse("415", problem("The body's Content-Type is not accepted here."));
+					responses.addApiResponse("408", problem("The whole body did not arrive within "
+							+ "adam.limits.request-body-timeout; nothing was changed."));
+					responses.addApiResponse("413", problem("The body is longer than adam.limits.max-request-size; "
+							+ "nothing was changed."));
+					responses.addApiResponse("503", problem("As many large or chunked bodies as the service takes at "
+							+ "once are being received; retry after Retry-After seconds."));
 				}
 				if (hasId) {
 					responses.addApiResponse("404", problem("No session has this id."));

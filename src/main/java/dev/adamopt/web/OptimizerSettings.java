@@ -64,12 +64,14 @@ record OptimizerSettings(
 		if (name == null) {
 			return fallback;
 		}
-		try {
-			return Algorithm.fromWireName(name);
+		for (Algorithm algorithm : Algorithm.values()) {
+			if (algorithm.wireName().equals(name)) {
+				return algorithm;
+			}
 		}
-		catch (IllegalArgumentException ex) {
-			throw new SessionException(Reason.INVALID_SETTING, "optimizer." + ex.getMessage());
-		}
+		throw new SessionException(Reason.INVALID_SETTING, "optimizer.algorithm must be one of "
+				+ WireNames.names(Algorithm.values(), Algorithm::wireName) + ", got '" + ProblemResponses.abbreviate(name)
+				+ "'");
 	}
 
 	private static <T> T or(T value, T fallback) {

@@ -1,5 +1,6 @@
 package dev.adamopt.web;
 
+import java.net.SocketTimeoutException;
 import java.util.Collection;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -33,6 +34,8 @@ import org.springframework.web.ErrorResponse;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.context.request.async.AsyncRequestNotUsableException;
+import org.springframework.web.util.DisconnectedClientHelper;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
 /**
@@ -90,13 +93,66 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
 	@ExceptionHandler(Exception.class)
 	ResponseEntity<Object> handleUnexpected(Exception ex, WebRequest request) {
+		RequestBodyException refused = RequestBodyException.find(ex);
+		if (refused != null) {
+			return refusedBody(refused);
+		}
+		if (clientWentAway(ex, request)) {
+			return null;
+		}
 		log.error("Unexpected failure on {}", request.getDescription(false), ex);
 		return problem(ProblemType.INTERNAL_ERROR, "an unexpected error occurred; it has been logged");
+	}
+
+	/**
+	 * A body refused while it was read (too large, too slow): the rest of it is not read, so the connection closes
+	 * after the answer.
+	 */
+	private static ResponseEntity<Object> refusedBody(RequestBodyException refused) {
+		ProblemDetail problem = ProblemDetail.forStatusAndDetail(refused.type().status(), refused.getMessage());
+		problem.setType(refused.type().type());
+		problem.setTitle(refused.type().title());
+		return ResponseEntity.status(refused.type().status()).header(HttpHeaders.CONNECTION, "close").body(problem);
+	}
+
+	/**
+	 * A client that closed its connection before it had the whole answer (or sent the whole body): nobody is left to
+	 * answer, and it is not the service's failure. One DEBUG line.
+	 */
+	private static boolean clientWentAway(Throwable ex, WebRequest request) {
+		Throwable root = ex;
+		while (root.getCause() != null && root.getCause() != root) {
+			root = root.getCause();
+		}
+		if (root instanceof SocketTimeoutException) {
+			// a streamed body that stalled past Tomcat's upload timeout: Tomcat answers 408 through /error
+			log.debug("Request body stalled during {}: {}", request.getDescription(false), root.toString());
+			return true;
+		}
+		if (!DisconnectedClientHelper.isClientDisconnectedException(ex)) {
+			return false;
+		}
+		log.debug("Client went away during {}: {}", request.getDescription(false), root.toString());
+		return true;
+	}
+
+	@Override
+	protected ResponseEntity<Object> handleAsyncRequestNotUsableException(AsyncRequestNotUsableException ex,
+			WebRequest request) {
+		clientWentAway(ex, request);
+		return null;
 	}
 
 	@Override
 	protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException ex,
 			HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+		RequestBodyException refused = RequestBodyException.find(ex);
+		if (refused != null) {
+			return refusedBody(refused);
+		}
+		if (clientWentAway(ex, request)) {
+			return null;
+		}
 		Throwable cause = ex.getCause();
 		MemoryBudgetExceededException budget = find(ex, MemoryBudgetExceededException.class);
 		if (budget != null) {
@@ -130,6 +186,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 	@Override
 	protected ResponseEntity<Object> handleExceptionInternal(Exception ex, Object body, HttpHeaders headers,
 			HttpStatusCode statusCode, WebRequest request) {
+		if (clientWentAway(ex, request)) {
+			return null;
+		}
 		ProblemType type = ProblemType.forStatus(statusCode.value());
 		ProblemDetail problem = (body instanceof ProblemDetail given) ? given
 				: (ex instanceof ErrorResponse response) ? response.getBody()
@@ -185,7 +244,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
 	private static String describe(JacksonException ex) {
 		if (ex instanceof UnrecognizedPropertyException unknown) {
-			return "unknown field '" + unknown.getPropertyName() + "'" + in(unknown) + "; known fields: "
+			return "unknown field '" + ProblemResponses.abbreviate(unknown.getPropertyName()) + "'" + in(unknown) + "; known fields: "
 					+ known(unknown.getKnownPropertyIds());
 		}
 		if (ex instanceof InvalidNullException) {
@@ -231,7 +290,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 				if (!path.isEmpty()) {
 					path.append('.');
 				}
-				path.append(reference.getPropertyName());
+				path.append(ProblemResponses.abbreviate(reference.getPropertyName()));
 			}
 			else if (reference.getIndex() >= 0) {
 				path.append('[').append(reference.getIndex()).append(']');

@@ -54,6 +54,14 @@ enum ProblemType {
 
 	PAYLOAD_TOO_LARGE(HttpStatus.CONTENT_TOO_LARGE, "payload-too-large", "Request body too large"),
 
+	REQUEST_TIMEOUT(HttpStatus.REQUEST_TIMEOUT, "request-timeout", "Request body too slow"),
+
+	INVALID_URL(HttpStatus.BAD_REQUEST, "invalid-url", "Invalid URL"),
+
+	HEADERS_TOO_LARGE(HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers-too-large", "Request headers too large"),
+
+	SERVICE_UNAVAILABLE(HttpStatus.SERVICE_UNAVAILABLE, "service-unavailable", "Service unavailable"),
+
 	BAD_REQUEST(HttpStatus.BAD_REQUEST, "bad-request", "Bad request"),
 
 	PERSISTENCE_FAILED(HttpStatus.SERVICE_UNAVAILABLE, "persistence-failed", "Not written to disk"),
@@ -94,14 +102,17 @@ enum ProblemType {
 		return this.title;
 	}
 
-	/** The type for a status that Spring MVC raised by itself. */
+	/** The type for a status that Spring MVC or Tomcat raised by itself. */
 	static ProblemType forStatus(int status) {
 		return switch (status) {
 			case 404 -> RESOURCE_NOT_FOUND;
 			case 405 -> METHOD_NOT_ALLOWED;
 			case 406 -> NOT_ACCEPTABLE;
+			case 408 -> REQUEST_TIMEOUT;
 			case 413 -> PAYLOAD_TOO_LARGE;
 			case 415 -> UNSUPPORTED_MEDIA_TYPE;
+			case 431 -> HEADERS_TOO_LARGE;
+			case 503 -> SERVICE_UNAVAILABLE;
 			default -> (status >= 500) ? INTERNAL_ERROR : BAD_REQUEST;
 		};
 	}

@@ -28,6 +28,12 @@ class RequestMemoryFilter extends OncePerRequestFilter {
 		this.budget = budget;
 	}
 
+	/** A body read ahead without a worker thread is decoded on the request's second, async, dispatch. */
+	@Override
+	protected boolean shouldNotFilterAsyncDispatch() {
+		return false;
+	}
+
 	@Override
 	protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
 			throws ServletException, IOException {

@@ -131,7 +131,8 @@ class SessionController {
 		return withETag(this.sessions.get(id));
 	}
 
-	@DeleteMapping("/{id}")
+	// no body to negotiate: any Accept is served (application/problem+json alone included)
+	@DeleteMapping(path = "/{id}", produces = MediaType.ALL_VALUE)
 	@ResponseStatus(HttpStatus.NO_CONTENT)
 	@Operation(summary = "Delete a session", description = "Frees its state at once.")
 	@ApiResponse(responseCode = "204", description = "Deleted.")
@@ -219,7 +220,8 @@ class SessionController {
 	}
 
 	@PutMapping(path = "/{id}/parameters",
-			consumes = { MediaType.APPLICATION_JSON_VALUE, MediaType.APPLICATION_OCTET_STREAM_VALUE })
+			consumes = { MediaType.APPLICATION_JSON_VALUE, MediaType.APPLICATION_OCTET_STREAM_VALUE },
+			produces = MediaType.ALL_VALUE)
 	@Operation(summary = "Set the held parameters",
 			description = "Makes the session hold these parameters (the moments are kept), e.g. to upload a large "
 					+ "model in safetensors after creating the session with JSON hyperparameters. Names and shapes "

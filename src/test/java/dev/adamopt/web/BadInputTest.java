@@ -424,6 +424,37 @@ class BadInputTest extends SessionApiTestSupport {
 	}
 
 	@Test
+	void createWhenAlgorithmIsTenThousandCharactersShouldQuoteOnlyItsBeginning() {
+		String algorithm = "x".repeat(10_000);
+		MvcTestResult result = create("{\"optimizer\":{\"algorithm\":\"" + algorithm + "\"}}");
+		assertProblem(result, INVALID_SETTING, "optimizer.algorithm must be one of adam, adamw, got '"
+				+ "x".repeat(64) + "... (10000 characters)'");
+		assertThat(read(result).get("detail").asString()).hasSizeLessThan(200);
+	}
+
+	@Test
+	void createWhenPrecisionIsTenThousandCharactersShouldQuoteOnlyItsBeginning() {
+		String precision = "float" + "6".repeat(9_995);
+		MvcTestResult result = create("{\"precision\":\"" + precision + "\"}");
+		assertProblem(result, INVALID_SETTING,
+				"precision must be one of float64, float32, got '" + precision.substring(0, 64) + "... (10000 characters)'");
+		assertThat(read(result).get("detail").asString()).hasSizeLessThan(200);
+	}
+
+	@Test
+	void createWhenUnknownFieldNameIsTenThousandCharactersShouldQuoteOnlyItsBeginning() {
+		MvcTestResult result = create("{\"optimizer\":{\"" + "y".repeat(10_000) + "\":1}}");
+		assertProblem(result, MALFORMED_REQUEST, "unknown field '" + "y".repeat(64) + "... (10000 characters)' in optimizer");
+		assertThat(read(result).get("detail").asString()).hasSizeLessThan(400);
+	}
+
+	@Test
+	void createWhenAlgorithmHoldsControlCharactersShouldEscapeThem() {
+		assertCreateRejected("{\"optimizer\":{\"algorithm\":\"a\\u0000b\\nc\"}}", INVALID_SETTING,
+				"got 'a\\u0000b\\u000ac'");
+	}
+
+	@Test
 	void patchWhenAlgorithmIsUnknownShouldReturnProblem() {
 		Session session = heldSession();
 		assertRejected(session, () -> patch(session.id(), "{\"optimizer\":{\"algorithm\":\"rmsprop\"}}"),

@@ -82,7 +82,7 @@ class OpenApiDocumentationTest {
 				"application/octet-stream");
 		assertThat(step.path("responses").path("200").path("content").propertyNames()).contains("application/json",
 				"application/octet-stream");
-		for (String status : List.of("400", "404", "415", "422")) {
+		for (String status : List.of("400", "404", "408", "413", "415", "422", "503")) {
 			assertThat(step.path("responses").path(status).path("content").path("application/problem+json")
 				.path("schema")
 				.path("$ref")
