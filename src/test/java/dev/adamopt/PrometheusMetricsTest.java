@@ -45,6 +45,15 @@ class PrometheusMetricsTest {
 		HttpResponse<String> large = send("POST", "/v1/sessions/" + id + "/steps", null,
 				"{\"gradients\": {\"dw\": " + "[0.1, 0.2, 0.3]" + "}}" + " ".repeat(2_000_000));
 		assertThat(large.statusCode()).as("a body beyond the read-ahead size, streamed").isEqualTo(200);
+		// a problem made below Spring MVC (Tomcat refuses the URL) is counted too
+		try (java.net.Socket socket = new java.net.Socket("127.0.0.1", this.port)) {
+			socket.getOutputStream()
+				.write("GET /v1/sessions/%zz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+					.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+			assertThat(new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
+				.startsWith("HTTP/1.1 400")
+				.contains("/problems/invalid-url");
+		}
 		String after = scrape();
 		// the keyed step made the session remember its keys: its bytes now, as the session view shows them
 		long bytes = JSON.readTree(send("GET", "/v1/sessions/" + id, null, null).body()).get("bytes").asLong();
@@ -59,6 +68,8 @@ class PrometheusMetricsTest {
 		assertThat(after).contains("adam_steps_seconds_bucket{");
 		assertThat(value(after, "adam_problems_total", "type=\"idempotency-key-reused\"")
 				- value(before, "adam_problems_total", "type=\"idempotency-key-reused\"")).isEqualTo(1);
+		assertThat(value(after, "adam_problems_total", "type=\"invalid-url\"")
+				- value(before, "adam_problems_total", "type=\"invalid-url\"")).isEqualTo(1);
 		assertThat(value(after, "adam_problems_total", "type=\"tensor-mismatch\"")
 				- value(before, "adam_problems_total", "type=\"tensor-mismatch\"")).isEqualTo(1);
 		assertThat(value(after, "adam_sessions", "") - value(before, "adam_sessions", "")).isEqualTo(1);

@@ -10,8 +10,6 @@ import dev.adamopt.memory.MemoryBudgetExceededException;
 import dev.adamopt.session.SessionException;
 import dev.adamopt.tensor.SafetensorsException;
 import dev.adamopt.tensor.Tensor;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
@@ -23,7 +21,6 @@ import tools.jackson.databind.exc.InvalidNullException;
 import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.exc.UnrecognizedPropertyException;
 
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
@@ -47,11 +44,6 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
 	private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
 
-	private final MeterRegistry meters;
-
-	ProblemHandler(ObjectProvider<MeterRegistry> meters) {
-		this.meters = meters.getIfAvailable(SimpleMeterRegistry::new);
-	}
 
 	/** Jackson's hints about its own settings, which the caller cannot change. */
 	private static final Pattern JACKSON_SETTING = Pattern.compile(": enable `[^`]+` to allow|, from `[^`]+`"
@@ -196,7 +188,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 		problem.setDetail(hint(type, problem.getDetail()));
 		problem.setType(type.type());
 		problem.setTitle(type.title());
-		count(type);
+		type.count();
 		if (statusCode.is5xxServerError()) {
 			log.error("Failure on {}", request.getDescription(false), ex);
 			problem.setDetail("an unexpected error occurred; it has been logged");
@@ -228,14 +220,8 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 		};
 	}
 
-	/** {@code adam.problems}: the problems answered, by type and status. */
-	private void count(ProblemType type) {
-		this.meters.counter("adam.problems", "type", type.slug(), "status", Integer.toString(type.status().value()))
-			.increment();
-	}
-
 	private ResponseEntity<Object> problem(ProblemType type, String detail) {
-		count(type);
+		type.count();
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(type.status(), detail);
 		problem.setType(type.type());
 		problem.setTitle(type.title());

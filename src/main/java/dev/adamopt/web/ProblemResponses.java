@@ -28,6 +28,7 @@ final class ProblemResponses {
 	 */
 	static void write(HttpServletResponse response, ProblemType type, String detail, String instance)
 			throws IOException {
+		type.count();
 		response.resetBuffer();
 		response.setStatus(type.status().value());
 		response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);

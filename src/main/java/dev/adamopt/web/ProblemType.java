@@ -2,6 +2,8 @@ package dev.adamopt.web;
 
 import java.net.URI;
 
+import io.micrometer.core.instrument.Metrics;
+
 import org.springframework.http.HttpStatus;
 
 /**
@@ -88,6 +90,16 @@ enum ProblemType {
 
 	String slug() {
 		return this.slug;
+	}
+
+	/**
+	 * Counts one answer of this type in {@code adam.problems} (by type and status), wherever it was made: in Spring
+	 * MVC, in the request body filter or below Spring MVC. Micrometer's global registry, which Spring Boot binds its
+	 * registries to, so that Tomcat's valve, made outside the application context, counts too.
+	 */
+	void count() {
+		Metrics.counter("adam.problems", "type", this.slug, "status", Integer.toString(this.status.value()))
+			.increment();
 	}
 
 	HttpStatus status() {

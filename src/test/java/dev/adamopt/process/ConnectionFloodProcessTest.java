@@ -72,9 +72,11 @@ class ConnectionFloodProcessTest {
 				System.out.printf("%d of %d connections established (limit %d, accept queue %d)%n", connected,
 						CONNECTIONS, maxConnections, acceptQueue);
 				assertThat(service.isAlive()).isTrue();
-				// accepted, plus those the kernel completed in the accept queue and its SYN queue (about as long)
+				// accepted, plus those the kernel completed in the accept queue and its SYN queue; on a busy machine the
+				// kernel completes a few hundred more than the queue's length (1,079 seen with a limit of 762 and a
+				// queue of 100), still far below the 5,238 the service took, and died of, with the old settings
 				assertThat(connected).as("connections beyond the limit wait")
-					.isLessThanOrEqualTo(maxConnections + 3 * acceptQueue);
+					.isLessThanOrEqualTo(maxConnections + 6 * acceptQueue);
 			}
 			finally {
 				for (SocketChannel channel : held) {

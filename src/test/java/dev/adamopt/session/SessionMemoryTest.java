@@ -199,19 +199,23 @@ class SessionMemoryTest {
 	}
 
 	/**
-	 * Measured with the thread's allocation counter around the apply phase of every kind of step. The first pass
-	 * warms up: the code allocates nothing from the first step on (as {@code -Xint} shows), but while the JIT
-	 * replaces interpreted frames with compiled ones the JVM itself may put a few objects on the heap.
+	 * Measured with the thread's allocation counter around the apply phase of every kind of step, 125 tensors of 1,000
+	 * elements each. The code allocates nothing there from the first step on (run with {@code -Xint} every step
+	 * measures 0 bytes), but while the JIT replaces interpreted frames with compiled ones, or deoptimizes them, the
+	 * JVM itself may put a few hundred bytes of its own on the heap at any step. So: after a warm-up pass, every kind
+	 * of step must have steps that allocate exactly nothing, and no step may allocate as much as one small object per
+	 * tensor (which any allocation of the code's, per tensor or per element, would).
 	 */
 	@Test
 	void applyPhaseShouldAllocateNothing() {
 		com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory
 			.getThreadMXBean();
+		int tensors = 125;
 		for (int pass = 0; pass < 2; pass++) {
 			for (Precision precision : Precision.values()) {
 				for (boolean held : new boolean[] { true, false }) {
 					for (boolean amsgrad : new boolean[] { true, false }) {
-						String id = held ? this.service.create(adam(amsgrad), precision, manyTensors(125, 1000)).id()
+						String id = held ? this.service.create(adam(amsgrad), precision, manyTensors(tensors, 1000)).id()
 								: this.service.create(adam(amsgrad), precision, null).id();
 						long[] allocated = new long[2];
 						this.store.apply(id, session -> session.observer = new OptimizerSession.ApplyPhaseObserver() {
@@ -225,15 +229,23 @@ class SessionMemoryTest {
 								allocated[1] = threads.getCurrentThreadAllocatedBytes();
 							}
 						});
-						for (int step = 0; step < 3; step++) {
-							this.service.step(id, held ? null : manyTensors(125, 1000),
-									gradientsOf(manyTensors(125, 1000)));
+						long least = Long.MAX_VALUE;
+						for (int step = 0; step < 6; step++) {
+							this.service.step(id, held ? null : manyTensors(tensors, 1000),
+									gradientsOf(manyTensors(tensors, 1000)));
+							long bytes = allocated[1] - allocated[0];
+							least = Math.min(least, bytes);
 							if (pass == 1) {
-								assertThat(allocated[1] - allocated[0])
+								assertThat(bytes)
 									.as("bytes allocated in the apply phase, %s %s amsgrad %s, step %d", precision,
 											held ? "held" : "client-held", amsgrad, step)
-									.isZero();
+									.isLessThan(tensors * 16L);
 							}
+						}
+						if (pass == 1) {
+							assertThat(least).as("the least bytes allocated in an apply phase, %s %s amsgrad %s",
+									precision, held ? "held" : "client-held", amsgrad)
+								.isZero();
 						}
 					}
 				}
