@@ -447,13 +447,17 @@ public final class OptimizerSession {
 		}
 	}
 
-	/** Runs {@code action} under the session's lock once {@code ifMatch} accepts its version. */
-	<T> T whileLocked(LongPredicate ifMatch, java.util.function.Supplier<T> action) {
+	/**
+	 * Closes the session for its deletion once {@code ifMatch} accepts its version: no change can come between the
+	 * check and the deletion. The caller then removes it from the store, without holding its lock (the store's
+	 * removal takes other locks, such as its file's, that are taken before a session's lock elsewhere).
+	 */
+	void closeIfMatch(LongPredicate ifMatch) {
 		this.lock.lock();
 		try {
 			checkOpen();
 			checkVersion(ifMatch);
-			return action.get();
+			close();
 		}
 		finally {
 			this.lock.unlock();

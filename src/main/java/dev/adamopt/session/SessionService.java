@@ -169,10 +169,11 @@ public class SessionService {
 
 	/** Deletes a session once {@code ifMatch} ({@code null}: any) accepts its version. */
 	public void delete(String id, LongPredicate ifMatch) {
-		boolean removed = on(id, session -> session.whileLocked(ifMatch, () -> this.store.remove(id)));
-		if (!removed) {
-			throw notFound(id);
-		}
+		on(id, session -> {
+			session.closeIfMatch(ifMatch);
+			return true;
+		});
+		this.store.remove(id);
 	}
 
 	/** Changes hyperparameters between steps; {@code change} gets the current ones and may throw to refuse. */

@@ -292,6 +292,35 @@ class SessionPersistenceTest {
 		assertSameCheckpoint(onDisk(held).checkpoint(), before.service.checkpoint(held));
 	}
 
+	/**
+	 * A delete once held the session's lock while the store's removal took its file's lock, and the writer takes the
+	 * file's lock, then the session's: the two could wait for each other for ever.
+	 */
+	@Test
+	void deletesWhileTheIntervalWriterRunsShouldNeverDeadlock() throws Exception {
+		Stack stack = open(false);
+		for (int i = 0; i < 300; i++) {
+			String id = stack.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT64,
+					Map.of("w", Tensor.ofFloat64(new int[] { 5000 }, new double[5000]))).id();
+			stack.service.step(id, null, Map.of("w", Tensor.ofFloat64(new int[] { 5000 }, new double[5000])));
+			CountDownLatch start = new CountDownLatch(1);
+			java.util.concurrent.Future<?> writes = this.executor.submit(() -> {
+				start.await();
+				stack.scheduler.runOnce();
+				return null;
+			});
+			java.util.concurrent.Future<?> delete = this.executor.submit(() -> {
+				start.await();
+				stack.service.delete(id, version -> true);
+				return null;
+			});
+			start.countDown();
+			writes.get(20, TimeUnit.SECONDS);
+			delete.get(20, TimeUnit.SECONDS);
+		}
+		assertThat(files()).isEmpty();
+	}
+
 	@Test
 	void restartShouldKeepIdempotencyKeysSoARetryIsAnsweredNotApplied() throws IOException {
 		Stack before = open(true);
