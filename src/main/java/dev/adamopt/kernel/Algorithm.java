@@ -36,7 +36,7 @@ public enum Algorithm {
 				return algorithm;
 			}
 		}
-		throw new IllegalArgumentException("algorithm must be one of " + wireNames() + ", got '" + name + "'");
+		throw new IllegalArgumentException("algorithm must be one of " + wireNames() + ", got '" + Precision.quoted(name) + "'");
 	}
 
 	static String wireNames() {

@@ -23,7 +23,12 @@ public enum Precision {
 				return precision;
 			}
 		}
-		throw new IllegalArgumentException("precision must be one of float64, float32, got '" + name + "'");
+		throw new IllegalArgumentException("precision must be one of float64, float32, got '" + quoted(name) + "'");
+	}
+
+	/** A wire name as an error message may quote it: at most 64 characters (longer ones cut, with their length). */
+	static String quoted(String name) {
+		return (name.length() <= 64) ? name : name.substring(0, 64) + "... (" + name.length() + " characters)";
 	}
 
 }

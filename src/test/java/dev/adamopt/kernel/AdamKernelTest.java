@@ -249,4 +249,17 @@ class AdamKernelTest {
 			.withMessageContaining(String.valueOf(value));
 	}
 
+	@org.junit.jupiter.api.Test
+	void unknownWireNamesShouldBeQuotedAtMost64CharactersInTheMessage() {
+		String name = "x".repeat(10_000);
+		org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+			.isThrownBy(() -> Algorithm.fromWireName(name))
+			.withMessageContaining("x".repeat(64) + "... (10000 characters)")
+			.withMessageNotContaining("x".repeat(65));
+		org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+			.isThrownBy(() -> Precision.fromWireName(name))
+			.withMessageContaining("x".repeat(64) + "... (10000 characters)")
+			.withMessageNotContaining("x".repeat(65));
+	}
+
 }
