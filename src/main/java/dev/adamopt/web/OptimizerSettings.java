@@ -64,14 +64,12 @@ record OptimizerSettings(
 		if (name == null) {
 			return fallback;
 		}
-		for (Algorithm algorithm : Algorithm.values()) {
-			if (algorithm.wireName().equals(name)) {
-				return algorithm;
-			}
+		try {
+			return Algorithm.fromWireName(name);
 		}
-		throw new SessionException(Reason.INVALID_SETTING, "optimizer.algorithm must be one of "
-				+ WireNames.names(Algorithm.values(), Algorithm::wireName) + ", got '" + ProblemResponses.abbreviate(name)
-				+ "'");
+		catch (IllegalArgumentException ex) {
+			throw new SessionException(Reason.INVALID_SETTING, "optimizer." + ex.getMessage());
+		}
 	}
 
 	private static <T> T or(T value, T fallback) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import dev.adamopt.kernel.Precision;
 import jakarta.servlet.http.HttpServletResponse;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -14,9 +15,6 @@ import org.springframework.http.MediaType;
  * Tomcat's error reports, {@code /error}). Same fields, in the same order, as the problems Spring MVC writes.
  */
 final class ProblemResponses {
-
-	/** Longest piece of caller input quoted back in a detail. */
-	static final int MAX_ECHO = 64;
 
 	private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -51,32 +49,9 @@ final class ProblemResponses {
 		return body;
 	}
 
-	/**
-	 * Caller input as it may appear in a detail: at most {@value #MAX_ECHO} characters (longer input is cut, with its
-	 * length said), control characters escaped.
-	 */
+	/** Caller input as it may appear in a detail: see {@link Precision#quoted}. */
 	static String abbreviate(String input) {
-		if (input == null) {
-			return "null";
-		}
-		int cut = Math.min(input.length(), MAX_ECHO);
-		if (cut < input.length() && Character.isHighSurrogate(input.charAt(cut - 1))) {
-			cut--;
-		}
-		StringBuilder out = new StringBuilder(cut + 40);
-		for (int i = 0; i < cut; i++) {
-			char c = input.charAt(i);
-			if (c < 0x20 || c == 0x7f) {
-				out.append(String.format("\\u%04x", (int) c));
-			}
-			else {
-				out.append(c);
-			}
-		}
-		if (input.length() > cut) {
-			out.append("... (").append(input.length()).append(" characters)");
-		}
-		return out.toString();
+		return Precision.quoted(input);
 	}
 
 }

@@ -1,9 +1,5 @@
 package dev.adamopt.web;
 
-import java.util.Arrays;
-import java.util.function.Function;
-import java.util.stream.Collectors;
-
 import dev.adamopt.kernel.Precision;
 import dev.adamopt.session.SessionException;
 import dev.adamopt.session.SessionException.Reason;
@@ -18,18 +14,12 @@ final class WireNames {
 		if (name == null) {
 			return Precision.FLOAT64;
 		}
-		for (Precision precision : Precision.values()) {
-			if (precision.wireName().equals(name)) {
-				return precision;
-			}
+		try {
+			return Precision.fromWireName(name);
 		}
-		throw new SessionException(Reason.INVALID_SETTING, "precision must be one of "
-				+ names(Precision.values(), Precision::wireName) + ", got '" + ProblemResponses.abbreviate(name) + "'");
-	}
-
-	/** The wire names of an enum's values, as a detail lists them: {@code adam, adamw}. */
-	static <E> String names(E[] values, Function<E, String> wireName) {
-		return Arrays.stream(values).map(wireName).collect(Collectors.joining(", "));
+		catch (IllegalArgumentException ex) {
+			throw new SessionException(Reason.INVALID_SETTING, ex.getMessage());
+		}
 	}
 
 }
