@@ -200,4 +200,28 @@ public final class AdamKernel {
 		return param;
 	}
 
+	/** PLACEHOLDER: replaced by the kernel-numerics branch at merge. */
+	public static double stepFloat64(double[] param, double[] grad, double[] firstMoment, double[] secondMoment,
+			double[] maxSecondMoment, long step, Hyperparameters h, double gradScale, double clipValue) {
+		throw new UnsupportedOperationException();
+	}
+
+	/** PLACEHOLDER: replaced by the kernel-numerics branch at merge. */
+	public static double stepFloat32(float[] param, float[] grad, float[] firstMoment, float[] secondMoment,
+			float[] maxSecondMoment, long step, Hyperparameters h, double gradScale, double clipValue) {
+		throw new UnsupportedOperationException();
+	}
+
+	/** PLACEHOLDER: replaced by the kernel-numerics branch at merge. */
+	public static int firstNonFiniteResultFloat64(double[] param, double[] grad, double[] m, double[] v,
+			double[] vmax, long step, Hyperparameters h, double gradScale, double clipValue) {
+		throw new UnsupportedOperationException();
+	}
+
+	/** PLACEHOLDER: replaced by the kernel-numerics branch at merge. */
+	public static int firstNonFiniteResultFloat32(float[] param, float[] grad, float[] m, float[] v, float[] vmax,
+			long step, Hyperparameters h, double gradScale, double clipValue) {
+		throw new UnsupportedOperationException();
+	}
+
 }

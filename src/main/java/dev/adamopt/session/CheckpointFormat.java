@@ -70,10 +70,13 @@ public final class CheckpointFormat {
 		});
 		Map<String, String> metadata = new LinkedHashMap<>();
 		metadata.put("format", FORMAT);
-		metadata.put("optimizer", this.jsonMapper.writeValueAsString(OptimizerMetadata.of(checkpoint.hyperparameters())));
+		metadata.put("optimizer", this.jsonMapper.writeValueAsString(OptimizerSettings.of(checkpoint.optimizer())));
 		metadata.put("precision", checkpoint.precision().wireName());
 		metadata.put("step", Long.toString(checkpoint.step()));
 		metadata.put("holdsParameters", Boolean.toString(checkpoint.holdsParameters()));
+		if (checkpoint.skippedSteps() != 0) {
+			metadata.put("skippedSteps", Long.toString(checkpoint.skippedSteps()));
+		}
 		metadata.put("tensorSteps", this.jsonMapper.writeValueAsString(steps));
 		return new Encoded(Safetensors.header(tensors, metadata), tensors);
 	}
@@ -116,7 +119,7 @@ public final class CheckpointFormat {
 			}
 			parts.put(suffix, tensor);
 		});
-		OptimizerMetadata optimizer = metadataJson(metadata, "optimizer", new TypeReference<OptimizerMetadata>() {
+		OptimizerSettings optimizer = metadataJson(metadata, "optimizer", new TypeReference<OptimizerSettings>() {
 		});
 		long step = metadataJson(metadata, "step", new TypeReference<Long>() {
 		});
@@ -131,8 +134,11 @@ public final class CheckpointFormat {
 			tensors.put(name, new TensorCheckpoint(tensorStep, parts.get("firstMoment"), parts.get("secondMoment"),
 					parts.get("maxSecondMoment"), parts.get("parameter")));
 		});
-		return new Checkpoint(((optimizer != null) ? optimizer : OptimizerMetadata.DEFAULTS).resolve(),
-				precision(metadata.get("precision")), step, holdsParameters, tensors);
+		long skippedSteps = metadata.containsKey("skippedSteps") ? metadataJson(metadata, "skippedSteps",
+				new TypeReference<Long>() {
+				}) : 0;
+		return new Checkpoint((optimizer != null) ? optimizer.toCheckpointConfig() : OptimizerSettings.resolve(null),
+				precision(metadata.get("precision")), step, skippedSteps, holdsParameters, tensors);
 	}
 
 	private static Precision precision(String name) {
@@ -160,7 +166,7 @@ public final class CheckpointFormat {
 		catch (JacksonException ex) {
 			throw new SafetensorsException("__metadata__." + key + " is not valid: " + ex.getOriginalMessage());
 		}
-		if (value == null && type.getType() != OptimizerMetadata.class) {
+		if (value == null && type.getType() != OptimizerSettings.class) {
 			throw new SafetensorsException("__metadata__." + key + " is not valid: null");
 		}
 		return value;

@@ -17,15 +17,33 @@ final class CheckpointValidator {
 	private CheckpointValidator() {
 	}
 
-	/** Checks a checkpoint from a client: {@link #checkStructure} and the values of its second moments. */
+	/**
+	 * Checks a checkpoint from a client: {@link #checkStructure}, every value finite (a session's state always is:
+	 * a step that would make it otherwise is refused or skipped) and the second moments not negative.
+	 */
 	static void check(Checkpoint checkpoint) {
 		checkStructure(checkpoint);
 		checkpoint.tensors().forEach((name, tensor) -> {
-			requireNonNegative(tensor.secondMoment(), "tensors." + name + ".secondMoment");
+			String where = "tensors." + name;
+			requireFinite(tensor.firstMoment(), where + ".firstMoment");
+			requireFinite(tensor.secondMoment(), where + ".secondMoment");
+			requireNonNegative(tensor.secondMoment(), where + ".secondMoment");
 			if (tensor.maxSecondMoment() != null) {
-				requireNonNegative(tensor.maxSecondMoment(), "tensors." + name + ".maxSecondMoment");
+				requireFinite(tensor.maxSecondMoment(), where + ".maxSecondMoment");
+				requireNonNegative(tensor.maxSecondMoment(), where + ".maxSecondMoment");
+			}
+			if (tensor.parameter() != null) {
+				requireFinite(tensor.parameter(), where + ".parameter");
 			}
 		});
+	}
+
+	private static void requireFinite(Tensor tensor, String what) {
+		int index = tensor.firstNonFinite();
+		if (index >= 0) {
+			throw invalid(what + " holds " + tensor.get(index) + " at flat index " + index
+					+ ": a session's state is always finite");
+		}
 	}
 
 	/**
@@ -39,7 +57,7 @@ final class CheckpointValidator {
 		if (checkpoint.holdsParameters() && checkpoint.tensors().isEmpty()) {
 			throw invalid("holdsParameters is true but there are no tensors: a session holds at least one parameter");
 		}
-		boolean amsgrad = checkpoint.hyperparameters().amsgrad();
+		boolean amsgrad = checkpoint.optimizer().hyperparameters().amsgrad();
 		for (Map.Entry<String, TensorCheckpoint> entry : checkpoint.tensors().entrySet()) {
 			String name = entry.getKey();
 			TensorCheckpoint tensor = entry.getValue();

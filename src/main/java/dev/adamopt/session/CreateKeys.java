@@ -79,16 +79,17 @@ final class CreateKeys {
 				shape[i] = tensor.path("shape").get(i).asInt();
 			}
 			tensors.add(new SessionSnapshot.TensorSummary(tensor.path("name").asString(), shape,
-					tensor.path("step").asLong()));
+					tensor.path("step").asLong(), tensor.path("group").asInt(-1)));
 		}
 		SessionSnapshot snapshot;
 		try {
 			snapshot = new SessionSnapshot(sessionId, answer.path("step").asLong(),
-					MAPPER.treeToValue(answer.path("optimizer"), OptimizerMetadata.class).resolve(),
+					MAPPER.treeToValue(answer.path("optimizer"), OptimizerSettings.class).toCheckpointConfig(),
 					Precision.fromWireName(answer.path("precision").asString()),
 					answer.path("holdsParameters").asBoolean(), List.copyOf(tensors),
 					Instant.parse(answer.path("createdAt").asString()), Instant.parse(answer.path("lastUsedAt").asString()),
-					answer.path("bytes").asLong(), answer.path("version").asLong());
+					answer.path("bytes").asLong(), answer.path("version").asLong(),
+					answer.path("skippedSteps").asLong());
 		}
 		catch (RuntimeException ex) {
 			throw invalid(ex.getMessage());
@@ -105,7 +106,7 @@ final class CreateKeys {
 		node.put("digest", key.digest());
 		ObjectNode view = node.putObject("answer");
 		view.put("step", answer.step());
-		view.set("optimizer", MAPPER.valueToTree(OptimizerMetadata.of(answer.hyperparameters())));
+		view.set("optimizer", MAPPER.valueToTree(OptimizerSettings.of(answer.optimizer())));
 		view.put("precision", answer.precision().wireName());
 		view.put("holdsParameters", answer.holdsParameters());
 		ArrayNode tensors = view.putArray("tensors");
@@ -117,11 +118,15 @@ final class CreateKeys {
 				shape.add(dim);
 			}
 			t.put("step", tensor.step());
+			if (tensor.group() >= 0) {
+				t.put("group", tensor.group());
+			}
 		}
 		view.put("createdAt", answer.createdAt().toString());
 		view.put("lastUsedAt", answer.lastUsedAt().toString());
 		view.put("bytes", answer.bytes());
 		view.put("version", answer.version());
+		view.put("skippedSteps", answer.skippedSteps());
 		return MAPPER.writeValueAsString(node);
 	}
 

@@ -8,9 +8,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongPredicate;
-import java.util.function.UnaryOperator;
 
-import dev.adamopt.kernel.Hyperparameters;
+import dev.adamopt.kernel.GradientStatistics;
 import dev.adamopt.kernel.Precision;
 import dev.adamopt.session.SessionException.Reason;
 import dev.adamopt.session.SessionSnapshot.TensorSummary;
@@ -49,7 +48,13 @@ public final class OptimizerSession {
 
 	private final ReentrantLock lock = new ReentrantLock();
 
-	private Hyperparameters hyperparameters;
+	/** The optimizer's settings, groups and schedule position: replaced whole, never changed in place. */
+	private OptimizerConfig config;
+
+	/** Steps skipped under nonFinite "skip". */
+	private long skippedSteps;
+
+	private final StepHistory history;
 
 	/** In the order of the first step; empty until the first step or the first parameters fix them. */
 	private Map<String, TensorState> tensors = Map.of();
@@ -86,15 +91,15 @@ public final class OptimizerSession {
 	ApplyPhaseObserver observer = ApplyPhaseObserver.NONE;
 
 	/** Makes a session and reserves its overhead in the budget; the caller has admitted it. */
-	OptimizerSession(String id, Hyperparameters hyperparameters, Precision precision, Instant now,
-			SessionCapacity capacity) {
-		this(id, hyperparameters, precision, now, now, capacity);
+	OptimizerSession(String id, OptimizerConfig config, Precision precision, Instant now, SessionCapacity capacity) {
+		this(id, config, precision, now, now, capacity);
 	}
 
-	private OptimizerSession(String id, Hyperparameters hyperparameters, Precision precision, Instant createdAt,
+	private OptimizerSession(String id, OptimizerConfig config, Precision precision, Instant createdAt,
 			Instant lastUsedAt, SessionCapacity capacity) {
 		this.id = Objects.requireNonNull(id, "id");
-		this.hyperparameters = Objects.requireNonNull(hyperparameters, "hyperparameters");
+		this.config = Objects.requireNonNull(config, "config");
+		this.history = new StepHistory(capacity.historySize());
 		this.precision = Objects.requireNonNull(precision, "precision");
 		this.capacity = capacity;
 		capacity.budget().reserve(SessionCapacity.SESSION_OVERHEAD_BYTES, "a new session");
@@ -118,10 +123,11 @@ public final class OptimizerSession {
 			checkOpen();
 			List<TensorSummary> summaries = new ArrayList<>(this.tensors.size());
 			for (TensorState state : this.tensors.values()) {
-				summaries.add(new TensorSummary(state.name, state.shape(), state.step));
+				summaries.add(new TensorSummary(state.name, state.shape(), state.step, state.group));
 			}
-			return new SessionSnapshot(this.id, this.step, this.hyperparameters, this.precision, this.holdsParameters,
-					List.copyOf(summaries), this.createdAt, this.lastUsedAt, this.bytes, this.version);
+			return new SessionSnapshot(this.id, this.step, this.config, this.precision, this.holdsParameters,
+					List.copyOf(summaries), this.createdAt, this.lastUsedAt, this.bytes, this.version,
+					this.skippedSteps);
 		}
 		finally {
 			this.lock.unlock();
@@ -140,6 +146,7 @@ public final class OptimizerSession {
 			Reservation reservation = new Reservation();
 			try {
 				boolean create = this.tensors.isEmpty();
+				checkFinite(parameters, "parameter");
 				long needed = create ? planTensors(parameters, "parameters") : 0;
 				long released = 0;
 				if (!create) {
@@ -165,7 +172,7 @@ public final class OptimizerSession {
 					Map<String, Tensor> answer = new LinkedHashMap<>();
 					this.tensors.forEach((name, state) -> answer.put(name, state.heldParameterShared()));
 					keep = new KeyedStep(this.latest.key, this.latest.hash, this.latest.digest, this.latest.step, answer,
-							released);
+							released, this.latest.statistics);
 				}
 				// nothing below allocates or fails
 				if (created != null) {
@@ -197,8 +204,20 @@ public final class OptimizerSession {
 
 	StepResult step(Map<String, Tensor> parameters, Map<String, Tensor> gradients, IdempotencyKey key,
 			LongPredicate ifMatch, Instant now) {
+		return step(parameters, gradients, Double.NaN, key, ifMatch, now);
+	}
+
+	/**
+	 * One step: clips the gradients, applies Adam to every tensor with a gradient with its group's hyperparameters,
+	 * moves the schedule and records the step in the history; or, under nonFinite "skip", changes nothing but the
+	 * count of skipped steps and the history when a gradient or a result would not be finite.
+	 * @param loss the loss the client reports for this step (recorded, not used); NaN for none
+	 */
+	StepResult step(Map<String, Tensor> parameters, Map<String, Tensor> gradients, double loss, IdempotencyKey key,
+			LongPredicate ifMatch, Instant now) {
 		this.lock.lock();
 		try {
+			long started = System.nanoTime();
 			checkOpen();
 			if (key != null) {
 				StepResult replay = replay(key);
@@ -210,6 +229,7 @@ public final class OptimizerSession {
 			Reservation reservation = new Reservation();
 			try {
 				// Phase 1: check, convert and allocate everything; nothing changes if any of it fails.
+				OptimizerConfig config = this.config;
 				Map<String, TensorState> states = this.tensors;
 				Map<String, TensorState> created = null;
 				if (this.holdsParameters) {
@@ -232,18 +252,91 @@ public final class OptimizerSession {
 					else {
 						checkCovers(parameters, "parameters");
 					}
+					checkFinite(parameters, "parameter");
 				}
 				Map<String, Tensor> resolved = resolveGradients(gradients, states);
 				TensorState.Update[] updates = new TensorState.Update[states.size()];
+				TensorState[] order = new TensorState[states.size()];
 				Map<String, Tensor> answer = new LinkedHashMap<>();
 				int n = 0;
 				for (TensorState state : states.values()) {
 					Tensor parameter = (parameters != null) ? parameters.get(state.name) : null;
 					TensorState.Update update = state.prepare(parameter, resolved.get(state.name));
+					order[n] = state;
 					updates[n++] = update;
 					answer.put(state.name, update.answer());
 				}
-				StepResult result = new StepResult(this.step + 1, answer, this.version + 1, false);
+				// the gradients' statistics: one read of each, before any of them is used
+				Clipping clipping = config.clipping();
+				double normType = (clipping instanceof Clipping.ByNorm byNorm) ? byNorm.normType() : 2.0;
+				GradientStatistics.Accumulator norms = new GradientStatistics.Accumulator();
+				double[] statistics = new double[3];
+				double[] maxAbs = new double[n];
+				int badGradient = -1;
+				for (int i = 0; i < n; i++) {
+					if (updates[i].hasGradient()) {
+						updates[i].gradientStatistics(normType, statistics);
+						norms.add(statistics);
+						maxAbs[i] = statistics[1];
+						if (badGradient < 0 && !Double.isFinite(statistics[1])) {
+							badGradient = i;
+						}
+					}
+				}
+				double gradNorm = norms.l2Norm();
+				double totalNorm = Double.NaN;
+				double gradScale = 1.0;
+				double clipValue = Double.POSITIVE_INFINITY;
+				boolean clipped = false;
+				boolean skip = false;
+				if (badGradient >= 0) {
+					TensorState.Update bad = updates[badGradient];
+					int index = bad.firstNonFiniteGradient();
+					if (config.nonFinite() == NonFinitePolicy.ERROR) {
+						throw new SessionException(Reason.NON_FINITE_GRADIENT, "gradient '" + order[badGradient].name
+								+ "' holds " + bad.gradient(index) + " at flat index " + index + ": send finite "
+								+ "gradients, or create the session with \"nonFinite\": \"skip\" to skip such steps "
+								+ "(nothing was changed)");
+					}
+					skip = true;
+				}
+				else {
+					if (clipping instanceof Clipping.ByNorm byNorm) {
+						totalNorm = norms.totalNorm(normType);
+						gradScale = norms.clipCoefficient(byNorm.maxNorm(), normType);
+						clipped = gradScale < 1.0;
+					}
+					else if (clipping instanceof Clipping.ByValue byValue) {
+						clipValue = byValue.maxValue();
+						for (int i = 0; i < n; i++) {
+							clipped |= maxAbs[i] > clipValue;
+						}
+					}
+					for (int i = 0; i < n && !skip; i++) {
+						int index = updates[i].firstNonFiniteResult(config.hyperparameters(order[i].group), gradScale,
+								clipValue, maxAbs[i]);
+						if (index >= 0) {
+							if (config.nonFinite() == NonFinitePolicy.ERROR) {
+								throw new SessionException(Reason.NON_FINITE_RESULT, "this step would make the "
+										+ "parameter or the moments of '" + order[i].name + "' NaN or infinite at flat "
+										+ "index " + index + " (the gradient there is " + updates[i].gradient(index)
+										+ "): lower the learning rate, clip the gradients, or create the session "
+										+ "with \"nonFinite\": \"skip\" (nothing was changed)");
+							}
+							skip = true;
+						}
+					}
+				}
+				OptimizerConfig next = skip ? config : advanced(config);
+				StepStatistics stepStatistics = new StepStatistics(config.hyperparameters().learningRate(), gradNorm,
+						totalNorm, 0, clipped, skip);
+				long resultStep = skip ? this.step : this.step + 1;
+				StepHistory.Columns room = null;
+				long roomBytes = this.history.roomBytes();
+				if (roomBytes > 0) {
+					reservation.reserve(roomBytes, "the session's step history");
+					room = this.history.prepareRoom();
+				}
 				KeyedStep keyed = null;
 				if (key != null) {
 					// a session that holds its parameters answers a retry with them; a client-held one keeps the
@@ -256,23 +349,36 @@ public final class OptimizerSession {
 					}
 					reservation.reserve(answerBytes + ((this.olderKeys == null) ? KEY_HISTORY_BYTES : 0),
 							"remembering the step's answer for its idempotency key");
-					keyed = new KeyedStep(key.key(), key.hash(), key.digest(), this.step + 1,
-							this.holdsParameters ? null : answer, answerBytes);
+					keyed = new KeyedStep(key.key(), key.hash(), key.digest(), resultStep,
+							this.holdsParameters ? null : answer, answerBytes, stepStatistics);
 					if (this.olderKeys == null) {
 						this.olderKeys = new long[OLDER_KEYS];
 						this.olderSteps = new long[OLDER_KEYS];
 					}
 				}
-				Hyperparameters hyperparameters = this.hyperparameters;
+				StepResult result = new StepResult(resultStep, answer, this.version + 1, false, stepStatistics);
 				this.observer.beforeApply();
 				// Phase 2: apply; nothing here allocates or can fail.
-				if (created != null) {
-					this.tensors = created;
+				double changed = 0;
+				if (skip) {
+					for (int i = 0; i < updates.length; i++) {
+						updates[i].answerUnchanged();
+					}
+					this.skippedSteps++;
 				}
-				for (int i = 0; i < updates.length; i++) {
-					updates[i].apply(hyperparameters);
+				else {
+					if (created != null) {
+						this.tensors = created;
+					}
+					for (int i = 0; i < updates.length; i++) {
+						changed += updates[i].apply(config.hyperparameters(order[i].group), gradScale, clipValue,
+								maxAbs[i]);
+					}
+					this.step++;
+					this.config = next;
 				}
-				this.step++;
+				double updateNorm = Math.sqrt(changed);
+				stepStatistics.updateNorm = updateNorm;
 				this.lastUsedAt = now;
 				this.version++;
 				this.bytes += reservation.commit();
@@ -286,6 +392,13 @@ public final class OptimizerSession {
 					this.latest = null;
 				}
 				this.latest = keyed;
+				if (room != null) {
+					this.bytes -= this.history.bytes();
+					this.capacity.budget().release(this.history.bytes());
+				}
+				this.history.record(room, resultStep, now.getEpochSecond() * 1_000_000 + now.getNano() / 1000,
+						stepStatistics.learningRate, gradNorm, updateNorm, loss, clipped, skip,
+						(System.nanoTime() - started) / 1000);
 				this.observer.afterApply();
 				return result;
 			}
@@ -298,22 +411,48 @@ public final class OptimizerSession {
 		}
 	}
 
-	SessionSnapshot updateHyperparameters(UnaryOperator<Hyperparameters> change, LongPredicate ifMatch, Instant now) {
+	/** The optimizer after this step: the schedule moves the learning rates (checked before anything changes). */
+	private static OptimizerConfig advanced(OptimizerConfig config) {
+		try {
+			return config.advance();
+		}
+		catch (IllegalArgumentException ex) {
+			throw new SessionException(Reason.INVALID_SETTING, "the schedule cannot move on from the learning rates "
+					+ "it has: " + ex.getMessage() + "; PATCH the learningRate or the schedule (nothing was changed)");
+		}
+	}
+
+	/** The history's entries after step {@code since}, oldest first. */
+	List<StepHistory.Entry> history(long since) {
+		this.lock.lock();
+		try {
+			checkOpen();
+			return this.history.since(since);
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/** Refuses tensors that hold NaN or infinities where only finite numbers make sense (400). */
+	private static void checkFinite(Map<String, Tensor> tensors, String role) {
+		for (Map.Entry<String, Tensor> entry : tensors.entrySet()) {
+			int index = entry.getValue().firstNonFinite();
+			if (index >= 0) {
+				throw new SessionException(Reason.INVALID_TENSOR, role + " '" + abbreviate(entry.getKey())
+						+ "' holds " + entry.getValue().get(index) + " at flat index " + index + ": " + role
+						+ "s must be finite numbers");
+			}
+		}
+	}
+
+	/** Changes the optimizer as torch changes a running one (see {@link OptimizerSettings#patch}). */
+	SessionSnapshot updateOptimizer(OptimizerSettings change, LongPredicate ifMatch, Instant now) {
 		this.lock.lock();
 		try {
 			checkOpen();
 			checkVersion(ifMatch);
-			Hyperparameters current = this.hyperparameters;
-			Hyperparameters next = change.apply(current);
-			if (next.algorithm() != current.algorithm()) {
-				throw new SessionException(Reason.IMMUTABLE_SETTING, "algorithm cannot change once a session exists "
-						+ "(it is '" + current.algorithm().wireName() + "'): create a new session instead");
-			}
-			if (next.amsgrad() != current.amsgrad()) {
-				throw new SessionException(Reason.IMMUTABLE_SETTING, "amsgrad cannot change once a session exists "
-						+ "(it is " + current.amsgrad() + "): create a new session instead");
-			}
-			this.hyperparameters = next;
+			this.config = change.patch(this.config, !this.tensors.isEmpty());
 			this.lastUsedAt = now;
 			this.version++;
 			return snapshot();
@@ -330,7 +469,8 @@ public final class OptimizerSession {
 			checkOpen();
 			Map<String, TensorCheckpoint> states = new LinkedHashMap<>();
 			this.tensors.forEach((name, state) -> states.put(name, state.checkpoint()));
-			return new Checkpoint(this.hyperparameters, this.precision, this.step, this.holdsParameters, states);
+			return new Checkpoint(this.config, this.precision, this.step, this.skippedSteps, this.holdsParameters,
+					states);
 		}
 		finally {
 			this.lock.unlock();
@@ -347,6 +487,9 @@ public final class OptimizerSession {
 			Map<String, String> entries = new LinkedHashMap<>(this.kept);
 			if (this.latest != null || this.olderCount > 0) {
 				entries.put(IDEMPOTENCY_ENTRY, idempotencyJson());
+			}
+			if (this.history.size() > 0) {
+				entries.put(HISTORY_ENTRY, this.history.toJson());
 			}
 			// the remembered answer's arrays are never changed once answered: shared, not copied
 			Map<String, Tensor> answer = (this.latest != null && this.latest.answer != null) ? this.latest.answer
@@ -425,7 +568,7 @@ public final class OptimizerSession {
 					answer.put(state.name, state.heldParameter());
 				}
 			}
-			return new StepResult(latest.step, answer, this.version, true);
+			return new StepResult(latest.step, answer, this.version, true, latest.statistics);
 		}
 		long hash = key.hash();
 		for (int i = Math.max(0, this.olderCount - OLDER_KEYS); i < this.olderCount; i++) {
@@ -499,7 +642,17 @@ public final class OptimizerSession {
 		session.version = saved.version() + versionGap;
 		Map<String, String> kept = new LinkedHashMap<>(saved.metadata().entries());
 		kept.remove(IDEMPOTENCY_ENTRY);
+		String history = kept.remove(HISTORY_ENTRY);
 		session.kept = Map.copyOf(kept);
+		if (history != null) {
+			try {
+				session.restoreHistory(history);
+			}
+			catch (RuntimeException | Error ex) {
+				session.close();
+				throw ex;
+			}
+		}
 		String keys = saved.metadata().entries().get(IDEMPOTENCY_ENTRY);
 		if (keys != null) {
 			try {
@@ -533,6 +686,9 @@ public final class OptimizerSession {
 	/** The session file's entry for the idempotency record. */
 	static final String IDEMPOTENCY_ENTRY = "idempotency";
 
+	/** The session file's entry for the step history. */
+	static final String HISTORY_ENTRY = "history";
+
 	private static final JsonMapper RECORD_MAPPER = JsonMapper.builder().build();
 
 	/**
@@ -548,6 +704,9 @@ public final class OptimizerSession {
 			latest.put("digest", this.latest.digest);
 			latest.put("step", this.latest.step);
 			latest.put("answer", (this.latest.answer == null) ? "held" : "saved");
+			if (this.latest.statistics != null) {
+				latest.set("statistics", this.latest.statistics.toJson());
+			}
 		}
 		ArrayNode older = record.putArray("older");
 		for (int i = Math.max(0, this.olderCount - OLDER_KEYS); i < this.olderCount; i++) {
@@ -583,7 +742,7 @@ public final class OptimizerSession {
 			}
 			IdempotencyKey key = new IdempotencyKey(latest.get("key").asString(), latest.get("digest").asLong());
 			keyed = new KeyedStep(key.key(), key.hash(), key.digest(), latest.get("step").asLong(),
-					saved ? answer : null, answerBytes);
+					saved ? answer : null, answerBytes, StepStatistics.fromJson(latest.path("statistics")));
 		}
 		this.capacity.budget().reserve(answerBytes + KEY_HISTORY_BYTES, "the session's idempotency record");
 		this.bytes += answerBytes + KEY_HISTORY_BYTES;
@@ -597,6 +756,21 @@ public final class OptimizerSession {
 		}
 	}
 
+	/** Sets the history from its file entry, reserving what it holds. */
+	private void restoreHistory(String json) {
+		StepHistory restored = new StepHistory(this.capacity.historySize());
+		try {
+			restored.restore(json);
+		}
+		catch (RuntimeException ex) {
+			throw new SessionException(Reason.INVALID_CHECKPOINT, "the session's step history is not valid: "
+					+ ex.getMessage());
+		}
+		this.capacity.budget().reserve(restored.bytes(), "the session's step history");
+		this.bytes += restored.bytes();
+		this.history.restoreFrom(restored);
+	}
+
 	private static SessionException invalidRecord(String why) {
 		return new SessionException(Reason.INVALID_CHECKPOINT, "the session's idempotency record is not valid: " + why);
 	}
@@ -604,9 +778,9 @@ public final class OptimizerSession {
 	private static OptimizerSession restore(String id, Checkpoint checkpoint, Instant createdAt, Instant lastUsedAt,
 			SessionCapacity capacity) {
 		capacity.checkTensorCount(checkpoint.tensors().size(), "state.tensors");
-		OptimizerSession session = new OptimizerSession(id, checkpoint.hyperparameters(), checkpoint.precision(),
+		OptimizerSession session = new OptimizerSession(id, checkpoint.optimizer(), checkpoint.precision(),
 				createdAt, lastUsedAt, capacity);
-		boolean amsgrad = checkpoint.hyperparameters().amsgrad();
+		boolean amsgrad = checkpoint.optimizer().hyperparameters().amsgrad();
 		Reservation reservation = session.new Reservation();
 		try {
 			Map<String, TensorState> states = new LinkedHashMap<>();
@@ -616,12 +790,14 @@ public final class OptimizerSession {
 						+ (checkpoint.holdsParameters() ? TensorState.parameterBytes(shape, checkpoint.precision()) : 0),
 						"the checkpoint's state");
 				TensorState state = TensorState.create(entry.getKey(), shape, checkpoint.precision(), amsgrad);
+				state.group = checkpoint.optimizer().groupOf(entry.getKey());
 				state.restore(entry.getValue(), checkpoint.holdsParameters());
 				states.put(entry.getKey(), state);
 			}
 			session.tensors = states;
 			session.holdsParameters = checkpoint.holdsParameters();
 			session.step = checkpoint.step();
+			session.skippedSteps = checkpoint.skippedSteps();
 			session.bytes += reservation.commit();
 			return session;
 		}
@@ -634,7 +810,7 @@ public final class OptimizerSession {
 
 	/** The latest keyed step; {@code answer} is {@code null} when it is the parameters the session holds. */
 	private record KeyedStep(String key, long hash, long digest, long step, Map<String, Tensor> answer,
-			long answerBytes) {
+			long answerBytes, StepStatistics statistics) {
 
 	}
 
@@ -686,7 +862,7 @@ public final class OptimizerSession {
 					"'" + field + "' must name at least one tensor: it fixes the session's tensors");
 		}
 		this.capacity.checkTensorCount(parameters.size(), field);
-		boolean amsgrad = this.hyperparameters.amsgrad();
+		boolean amsgrad = this.config.hyperparameters().amsgrad();
 		long needed = 0;
 		for (Map.Entry<String, Tensor> entry : parameters.entrySet()) {
 			checkName(entry.getKey());
@@ -697,10 +873,13 @@ public final class OptimizerSession {
 
 	/** The tensors' zero state, for parameters {@link #planTensors planned} and reserved for. */
 	private Map<String, TensorState> createTensors(Map<String, Tensor> parameters) {
-		boolean amsgrad = this.hyperparameters.amsgrad();
+		boolean amsgrad = this.config.hyperparameters().amsgrad();
 		Map<String, TensorState> created = new LinkedHashMap<>();
-		parameters.forEach((name, tensor) -> created.put(name, TensorState.create(name, tensor.shape(), this.precision,
-				amsgrad)));
+		parameters.forEach((name, tensor) -> {
+			TensorState state = TensorState.create(name, tensor.shape(), this.precision, amsgrad);
+			state.group = this.config.groupOf(name);
+			created.put(name, state);
+		});
 		return created;
 	}
 

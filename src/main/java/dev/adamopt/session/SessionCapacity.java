@@ -20,12 +20,24 @@ final class SessionCapacity {
 
 	private final int maxTensorsPerSession;
 
+	private final int historySize;
+
 	private final AtomicInteger sessions = new AtomicInteger();
 
 	SessionCapacity(MemoryBudget budget, int maxSessions, int maxTensorsPerSession) {
+		this(budget, maxSessions, maxTensorsPerSession, HistoryProperties.DEFAULT_SIZE);
+	}
+
+	SessionCapacity(MemoryBudget budget, int maxSessions, int maxTensorsPerSession, int historySize) {
 		this.budget = budget;
 		this.maxSessions = maxSessions;
 		this.maxTensorsPerSession = maxTensorsPerSession;
+		this.historySize = historySize;
+	}
+
+	/** How many steps each session's history keeps (adam.history.size). */
+	int historySize() {
+		return this.historySize;
 	}
 
 	/** No limits but the heap; for tests and tools. */

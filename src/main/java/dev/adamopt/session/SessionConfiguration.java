@@ -16,7 +16,7 @@ import org.springframework.context.annotation.Configuration;
 
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({ SessionConfiguration.SessionProperties.class, LimitsProperties.class,
-		PersistenceProperties.class })
+		PersistenceProperties.class, HistoryProperties.class })
 class SessionConfiguration {
 
 	@Bean
@@ -30,8 +30,8 @@ class SessionConfiguration {
 	}
 
 	@Bean
-	SessionCapacity sessionCapacity(MemoryBudget budget, LimitsProperties limits) {
-		return new SessionCapacity(budget, limits.maxSessions(), limits.maxTensorsPerSession());
+	SessionCapacity sessionCapacity(MemoryBudget budget, LimitsProperties limits, HistoryProperties history) {
+		return new SessionCapacity(budget, limits.maxSessions(), limits.maxTensorsPerSession(), history.size());
 	}
 
 	@Bean

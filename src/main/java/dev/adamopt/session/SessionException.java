@@ -17,6 +17,15 @@ public final class SessionException extends RuntimeException {
 		/** Tensors that do not fit the session: unknown or missing names, other shapes, values float32 cannot hold. */
 		TENSOR_MISMATCH,
 
+		/** A tensor that holds NaN or infinities where only finite numbers make sense (parameters). */
+		INVALID_TENSOR,
+
+		/** A gradient holds NaN or an infinity under nonFinite "error". */
+		NON_FINITE_GRADIENT,
+
+		/** A step whose result would hold NaN or an infinity, under nonFinite "error". */
+		NON_FINITE_RESULT,
+
 		/** A setting that cannot change once the session exists (algorithm, amsgrad). */
 		IMMUTABLE_SETTING,
 

@@ -68,12 +68,18 @@ public class SessionService {
 	/** The idempotency key of the create running on this thread, if any; see {@link #createOnce}. */
 	private final ThreadLocal<IdempotencyKey> creationKey = new ThreadLocal<>();
 
+	/** A new session with plain Adam hyperparameters (no schedule, clipping or groups). */
+	public SessionSnapshot create(Hyperparameters hyperparameters, Precision precision, Map<String, Tensor> parameters) {
+		return create(OptimizerConfig.create(hyperparameters, List.of(), null, null, NonFinitePolicy.ERROR), precision,
+				parameters);
+	}
+
 	/**
 	 * A new session; with {@code parameters} (may be {@code null}) it holds them and fixes its tensors at once.
 	 */
-	public SessionSnapshot create(Hyperparameters hyperparameters, Precision precision, Map<String, Tensor> parameters) {
+	public SessionSnapshot create(OptimizerConfig optimizer, Precision precision, Map<String, Tensor> parameters) {
 		return admit(() -> {
-			OptimizerSession session = new OptimizerSession(newId(), hyperparameters, precision, this.clock.instant(),
+			OptimizerSession session = new OptimizerSession(newId(), optimizer, precision, this.clock.instant(),
 					this.capacity);
 			if (parameters != null) {
 				try {
@@ -177,17 +183,16 @@ public class SessionService {
 	}
 
 	/** Changes hyperparameters between steps; {@code change} gets the current ones and may throw to refuse. */
-	public SessionSnapshot updateHyperparameters(String id, UnaryOperator<Hyperparameters> change) {
-		return updateHyperparameters(id, change, null);
+	public SessionSnapshot updateOptimizer(String id, OptimizerSettings change) {
+		return updateOptimizer(id, change, null);
 	}
 
 	/**
-	 * Changes hyperparameters between steps; {@code change} gets the current ones and may throw to refuse.
+	 * Changes the optimizer between steps, as torch changes a running one ({@link OptimizerSettings#patch});
 	 * {@code ifMatch} ({@code null}: any) must accept the session's version.
 	 */
-	public SessionSnapshot updateHyperparameters(String id, UnaryOperator<Hyperparameters> change,
-			LongPredicate ifMatch) {
-		return on(id, session -> session.updateHyperparameters(change, ifMatch, this.clock.instant()));
+	public SessionSnapshot updateOptimizer(String id, OptimizerSettings change, LongPredicate ifMatch) {
+		return on(id, session -> session.updateOptimizer(change, ifMatch, this.clock.instant()));
 	}
 
 	/**
@@ -205,7 +210,18 @@ public class SessionService {
 	 */
 	public StepResult step(String id, Map<String, Tensor> parameters, Map<String, Tensor> gradients,
 			IdempotencyKey key, LongPredicate ifMatch) {
-		return on(id, session -> session.step(parameters, gradients, key, ifMatch, this.clock.instant()));
+		return step(id, parameters, gradients, Double.NaN, key, ifMatch);
+	}
+
+	/** As {@link #step(String, Map, Map, IdempotencyKey, LongPredicate)}, with the loss the client reports (NaN: none). */
+	public StepResult step(String id, Map<String, Tensor> parameters, Map<String, Tensor> gradients, double loss,
+			IdempotencyKey key, LongPredicate ifMatch) {
+		return on(id, session -> session.step(parameters, gradients, loss, key, ifMatch, this.clock.instant()));
+	}
+
+	/** The session's step history after step {@code since} ({@code Long.MIN_VALUE}: all kept), oldest first. */
+	public List<StepHistory.Entry> history(String id, long since) {
+		return on(id, session -> session.history(since));
 	}
 
 	/** Makes the session hold these parameters (moments kept); the first ones fix the tensors. */

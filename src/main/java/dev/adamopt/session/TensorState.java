@@ -3,8 +3,10 @@ package dev.adamopt.session;
 import java.util.Arrays;
 
 import dev.adamopt.kernel.AdamKernel;
+import dev.adamopt.kernel.GradientStatistics;
 import dev.adamopt.kernel.Hyperparameters;
 import dev.adamopt.kernel.Precision;
+import dev.adamopt.kernel.StateBounds;
 import dev.adamopt.memory.RequestMemory;
 import dev.adamopt.session.SessionException.Reason;
 import dev.adamopt.tensor.Tensor;
@@ -36,6 +38,12 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 	final int size;
 
 	long step;
+
+	/** The index of the tensor's parameter group, -1 for the default group; fixed with the tensor. */
+	int group = -1;
+
+	/** Bounds of the state's magnitudes, that prove most steps finite without reading the state. */
+	final StateBounds bounds = new StateBounds();
 
 	TensorState(String name, int[] shape) {
 		this.name = name;
@@ -119,7 +127,14 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 					for (Tensor parameter : new Tensor[] { null, Tensor.ofFloat64(shape, new double[] { 1 }),
 							Tensor.ofFloat32(shape, new float[] { 1 }) }) {
 						for (int i = 0; i < 2; i++) {
-							state.prepare(parameter, Tensor.ofFloat64(shape, new double[] { 0.5 })).apply(h);
+							double[] out = new double[3];
+							Update update = state.prepare(parameter, Tensor.ofFloat64(shape, new double[] { 0.5 }));
+							update.gradientStatistics(2, out);
+							update.gradientStatistics(1, out);
+							update.firstNonFiniteGradient();
+							update.firstNonFiniteResult(h, 1.0, Double.POSITIVE_INFINITY, out[1]);
+							update.apply(h, (i == 0) ? 1.0 : 0.5, (i == 0) ? Double.POSITIVE_INFINITY : 0.25, out[1]);
+							update.answerUnchanged();
 						}
 					}
 				}
@@ -151,10 +166,35 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 		return new float[size];
 	}
 
-	/** A prepared change: applying it allocates nothing and cannot fail. */
+	/**
+	 * A prepared change. Everything but {@link #apply} and {@link #answerUnchanged} only reads; those two allocate
+	 * nothing and cannot fail.
+	 */
 	interface Update {
 
-		void apply(Hyperparameters hyperparameters);
+		/** Whether the tensor has a gradient in this step. */
+		boolean hasGradient();
+
+		/** {@link GradientStatistics} of the gradient as the step uses it (in the session's precision). */
+		void gradientStatistics(double normType, double[] out);
+
+		/** The flat index of the gradient's first NaN or infinite element, -1 if it has none. */
+		int firstNonFiniteGradient();
+
+		/** Element {@code i} of the gradient as the step uses it. */
+		double gradient(int i);
+
+		/**
+		 * The flat index of the first element whose parameter or moments this step would make NaN or infinite, -1 if
+		 * none would: proven from the tensor's bounds where they allow it, else found by a dry run (read only).
+		 */
+		int firstNonFiniteResult(Hyperparameters hyperparameters, double gradScale, double clipValue, double maxAbsGrad);
+
+		/** Applies the step; the sum of the squared changes of the parameter. */
+		double apply(Hyperparameters hyperparameters, double gradScale, double clipValue, double maxAbsGrad);
+
+		/** For a step that is skipped: the answer is the parameter as it is. */
+		void answerUnchanged();
 
 		/**
 		 * The parameter as the answer gives it, filled in by {@link #apply}: the request's own array where possible,
@@ -208,14 +248,70 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 			}
 			float[] narrowTo = narrowed;
 			double[] copyTo = copy;
+			double maxAbsParam = (parameter != null) ? parameter.maxAbs() : Double.NaN;
 			return new Update() {
+
+				/** Whether the bounds could not prove this step finite, so they are recomputed after it. */
+				private boolean unproven;
+
 				@Override
-				public void apply(Hyperparameters hyperparameters) {
-					if (g != null) {
-						Float64.this.step++;
-						AdamKernel.stepFloat64(p, g, Float64.this.firstMoment, Float64.this.secondMoment,
-								Float64.this.maxSecondMoment, Float64.this.step, hyperparameters);
+				public boolean hasGradient() {
+					return g != null;
+				}
+
+				@Override
+				public void gradientStatistics(double normType, double[] out) {
+					GradientStatistics.gradientStatisticsFloat64(g, normType, out);
+				}
+
+				@Override
+				public int firstNonFiniteGradient() {
+					return GradientStatistics.firstNonFiniteFloat64(g);
+				}
+
+				@Override
+				public double gradient(int i) {
+					return g[i];
+				}
+
+				@Override
+				public int firstNonFiniteResult(Hyperparameters h, double gradScale, double clipValue,
+						double maxAbsGrad) {
+					if (g == null) {
+						return -1;
 					}
+					Float64 state = Float64.this;
+					if (state.bounds.provesFinite(h, state.step + 1, false, gradScale, clipValue, maxAbsGrad,
+							maxAbsParam)) {
+						return -1;
+					}
+					this.unproven = true;
+					return AdamKernel.firstNonFiniteResultFloat64(p, g, state.firstMoment, state.secondMoment,
+							state.maxSecondMoment, state.step + 1, h, gradScale, clipValue);
+				}
+
+				@Override
+				public double apply(Hyperparameters h, double gradScale, double clipValue, double maxAbsGrad) {
+					double changed = 0;
+					Float64 state = Float64.this;
+					if (g != null) {
+						state.step++;
+						changed = AdamKernel.stepFloat64(p, g, state.firstMoment, state.secondMoment,
+								state.maxSecondMoment, state.step, h, gradScale, clipValue);
+						if (this.unproven) {
+							state.bounds.resetFloat64(state.parameter, state.firstMoment, state.secondMoment,
+									state.maxSecondMoment);
+						}
+						else {
+							state.bounds.advance(h, state.step, false, gradScale, clipValue, maxAbsGrad, maxAbsParam);
+						}
+					}
+					answerUnchanged();
+					return changed;
+				}
+
+				@Override
+				public void answerUnchanged() {
 					if (copyTo != null) {
 						System.arraycopy(p, 0, copyTo, 0, p.length);
 					}
@@ -235,7 +331,10 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 		Runnable prepareHold(Tensor parameter) {
 			double[] held = new double[this.size];
 			copyInto(parameter, held);
-			return () -> this.parameter = held;
+			return () -> {
+				this.parameter = held;
+				this.bounds.resetFloat64(held, this.firstMoment, this.secondMoment, this.maxSecondMoment);
+			};
 		}
 
 		@Override
@@ -275,6 +374,7 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 				this.parameter = new double[this.size];
 				copyInto(checkpoint.parameter(), this.parameter);
 			}
+			this.bounds.resetFloat64(this.parameter, this.firstMoment, this.secondMoment, this.maxSecondMoment);
 		}
 
 		/** Copies or widens (exactly) the tensor's values into {@code target}. */
@@ -325,7 +425,8 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 		@Override
 		Update prepare(Tensor parameter, Tensor gradient) {
 			float[] p = (parameter != null) ? toFloat32(parameter, "parameter", this.name) : this.parameter;
-			float[] g = (gradient != null) ? toFloat32(gradient, "gradient", this.name) : null;
+			// a gradient beyond float32's range overflows to infinity, as torch's conversion does: non-finite
+			float[] g = (gradient != null) ? toFloat32(gradient, null, this.name) : null;
 			Tensor answer;
 			double[] widened = null;
 			float[] copy = null;
@@ -344,14 +445,70 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 			}
 			double[] widenTo = widened;
 			float[] copyTo = copy;
+			double maxAbsParam = (parameter != null) ? parameter.maxAbs() : Double.NaN;
 			return new Update() {
+
+				/** Whether the bounds could not prove this step finite, so they are recomputed after it. */
+				private boolean unproven;
+
 				@Override
-				public void apply(Hyperparameters hyperparameters) {
-					if (g != null) {
-						Float32.this.step++;
-						AdamKernel.stepFloat32(p, g, Float32.this.firstMoment, Float32.this.secondMoment,
-								Float32.this.maxSecondMoment, Float32.this.step, hyperparameters);
+				public boolean hasGradient() {
+					return g != null;
+				}
+
+				@Override
+				public void gradientStatistics(double normType, double[] out) {
+					GradientStatistics.gradientStatisticsFloat32(g, normType, out);
+				}
+
+				@Override
+				public int firstNonFiniteGradient() {
+					return GradientStatistics.firstNonFiniteFloat32(g);
+				}
+
+				@Override
+				public double gradient(int i) {
+					return g[i];
+				}
+
+				@Override
+				public int firstNonFiniteResult(Hyperparameters h, double gradScale, double clipValue,
+						double maxAbsGrad) {
+					if (g == null) {
+						return -1;
 					}
+					Float32 state = Float32.this;
+					if (state.bounds.provesFinite(h, state.step + 1, true, gradScale, clipValue, maxAbsGrad,
+							maxAbsParam)) {
+						return -1;
+					}
+					this.unproven = true;
+					return AdamKernel.firstNonFiniteResultFloat32(p, g, state.firstMoment, state.secondMoment,
+							state.maxSecondMoment, state.step + 1, h, gradScale, clipValue);
+				}
+
+				@Override
+				public double apply(Hyperparameters h, double gradScale, double clipValue, double maxAbsGrad) {
+					double changed = 0;
+					Float32 state = Float32.this;
+					if (g != null) {
+						state.step++;
+						changed = AdamKernel.stepFloat32(p, g, state.firstMoment, state.secondMoment,
+								state.maxSecondMoment, state.step, h, gradScale, clipValue);
+						if (this.unproven) {
+							state.bounds.resetFloat32(state.parameter, state.firstMoment, state.secondMoment,
+									state.maxSecondMoment);
+						}
+						else {
+							state.bounds.advance(h, state.step, true, gradScale, clipValue, maxAbsGrad, maxAbsParam);
+						}
+					}
+					answerUnchanged();
+					return changed;
+				}
+
+				@Override
+				public void answerUnchanged() {
 					if (copyTo != null) {
 						System.arraycopy(p, 0, copyTo, 0, p.length);
 					}
@@ -371,7 +528,10 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 		Runnable prepareHold(Tensor parameter) {
 			float[] held = new float[this.size];
 			copyInto(parameter, held, "parameter", this.name);
-			return () -> this.parameter = held;
+			return () -> {
+				this.parameter = held;
+				this.bounds.resetFloat32(held, this.firstMoment, this.secondMoment, this.maxSecondMoment);
+			};
 		}
 
 		@Override
@@ -414,6 +574,7 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 			}
 			this.parameter = param;
 			this.step = checkpoint.step();
+			this.bounds.resetFloat32(this.parameter, this.firstMoment, this.secondMoment, this.maxSecondMoment);
 		}
 
 		/**
@@ -438,7 +599,7 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 			double[] source = tensor.float64();
 			for (int i = 0; i < source.length; i++) {
 				float value = (float) source[i];
-				if (Float.isInfinite(value)) {
+				if (role != null && Float.isInfinite(value) && !Double.isInfinite(source[i])) {
 					throw new SessionException(Reason.TENSOR_MISMATCH, role + " '" + name + "' holds " + source[i]
 							+ " at flat index " + i + ", beyond float32's range (about 3.4e38) of this float32 session");
 				}

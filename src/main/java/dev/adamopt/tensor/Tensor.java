@@ -17,6 +17,9 @@ public final class Tensor {
 
 	private final float[] float32;
 
+	/** {@link #maxAbs()} once computed; -1 before. Racy but idempotent: every thread computes the same value. */
+	private double maxAbs = -1;
+
 	private Tensor(int[] shape, double[] float64, float[] float32) {
 		this.shape = shape;
 		this.float64 = float64;
@@ -106,6 +109,43 @@ public final class Tensor {
 	/** The float32 data, shared; {@code null} for a float64 tensor. */
 	public float[] float32() {
 		return this.float32;
+	}
+
+	/**
+	 * The largest magnitude of the elements (0 for an empty tensor), NaN if any element is NaN, infinity if any is
+	 * infinite: whether a tensor is finite, and how far a step can move it. One read of the data, then remembered.
+	 */
+	public double maxAbs() {
+		double known = this.maxAbs;
+		if (known >= 0 || Double.isNaN(known)) {
+			return known;
+		}
+		double max = 0;
+		if (this.float64 != null) {
+			for (double value : this.float64) {
+				max = Math.max(max, Math.abs(value));
+			}
+		}
+		else {
+			for (float value : this.float32) {
+				max = Math.max(max, Math.abs(value));
+			}
+		}
+		this.maxAbs = max;
+		return max;
+	}
+
+	/** The flat index of the first NaN or infinite element, -1 if all are finite. */
+	public int firstNonFinite() {
+		if (Double.isFinite(maxAbs())) {
+			return -1;
+		}
+		for (int i = 0; i < size(); i++) {
+			if (!Double.isFinite(get(i))) {
+				return i;
+			}
+		}
+		return -1;
 	}
 
 	/** Element {@code i} of the flat data, widened to double. */

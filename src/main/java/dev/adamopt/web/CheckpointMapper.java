@@ -4,6 +4,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import dev.adamopt.session.Checkpoint;
+import dev.adamopt.session.OptimizerConfig;
+import dev.adamopt.session.OptimizerSettings;
 import dev.adamopt.session.SessionException;
 import dev.adamopt.session.SessionException.Reason;
 import dev.adamopt.session.TensorCheckpoint;
@@ -21,8 +23,9 @@ final class CheckpointMapper {
 		checkpoint.tensors()
 			.forEach((name, t) -> tensors.put(name, new TensorStateDocument(t.step(), t.firstMoment(),
 					t.secondMoment(), t.maxSecondMoment(), t.parameter())));
-		return new CheckpointDocument(OptimizerSettings.of(checkpoint.hyperparameters()),
-				checkpoint.precision().wireName(), checkpoint.step(), checkpoint.holdsParameters(), tensors);
+		return new CheckpointDocument(OptimizerSettings.of(checkpoint.optimizer()),
+				checkpoint.precision().wireName(), checkpoint.step(), checkpoint.skippedSteps(),
+				checkpoint.holdsParameters(), tensors);
 	}
 
 	static Checkpoint fromDocument(CheckpointDocument document) {
@@ -44,8 +47,14 @@ final class CheckpointMapper {
 			tensors.put(name, new TensorCheckpoint(t.step(), t.firstMoment(), t.secondMoment(), t.maxSecondMoment(),
 					t.parameter()));
 		});
-		return new Checkpoint(OptimizerSettings.resolve(document.optimizer()), WireNames.precision(document.precision()),
-				document.step(), Boolean.TRUE.equals(document.holdsParameters()), tensors);
+		OptimizerConfig optimizer = (document.optimizer() != null) ? document.optimizer().toCheckpointConfig()
+				: OptimizerSettings.resolve(null);
+		long skipped = (document.skippedSteps() != null) ? document.skippedSteps() : 0;
+		if (skipped < 0) {
+			throw invalid("state.skippedSteps must be >= 0, got " + skipped);
+		}
+		return new Checkpoint(optimizer, WireNames.precision(document.precision()), document.step(), skipped,
+				Boolean.TRUE.equals(document.holdsParameters()), tensors);
 	}
 
 	private static SessionException invalid(String message) {

@@ -3,6 +3,7 @@ package dev.adamopt.web;
 import dev.adamopt.tensor.TensorJacksonModule;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.core.StreamWriteFeature;
+import tools.jackson.core.json.JsonReadFeature;
 import tools.jackson.core.json.JsonWriteFeature;
 import tools.jackson.databind.DeserializationFeature;
 
@@ -35,9 +36,10 @@ class JacksonConfiguration {
 			.enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
 			.enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
 			.enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
-			// Inputs must be finite, but arithmetic can overflow exactly as in torch (epsilon 0 with a zero gradient
-			// gives 0/0): such results are written as the bare tokens NaN, Infinity, -Infinity that Python's json
-			// reads back as floats, rather than as strings that would turn a numpy array into text.
+			// Gradients may carry the tokens NaN, Infinity and -Infinity as Python's json writes them (an overflowed
+			// step under nonFinite "skip"); answers never hold them: a step whose result would not be finite is
+			// refused or skipped, so every answer is strict RFC 8259 JSON.
+			.enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
 			.disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS);
 	}
 

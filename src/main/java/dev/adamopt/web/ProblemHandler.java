@@ -55,6 +55,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 			case SESSION_NOT_FOUND -> ProblemType.SESSION_NOT_FOUND;
 			case INVALID_SETTING -> ProblemType.INVALID_SETTING;
 			case TENSOR_MISMATCH -> ProblemType.TENSOR_MISMATCH;
+			case INVALID_TENSOR -> ProblemType.INVALID_TENSOR;
+			case NON_FINITE_GRADIENT -> ProblemType.NON_FINITE_GRADIENT;
+			case NON_FINITE_RESULT -> ProblemType.NON_FINITE_RESULT;
 			case IMMUTABLE_SETTING -> ProblemType.IMMUTABLE_SETTING;
 			case INVALID_CHECKPOINT -> ProblemType.INVALID_CHECKPOINT;
 			case PARAMETERS_NOT_HELD -> ProblemType.PARAMETERS_NOT_HELD;

@@ -26,6 +26,10 @@ enum ProblemType {
 
 	TENSOR_MISMATCH(HttpStatus.UNPROCESSABLE_CONTENT, "tensor-mismatch", "Tensors do not fit the session"),
 
+	NON_FINITE_GRADIENT(HttpStatus.UNPROCESSABLE_CONTENT, "non-finite-gradient", "Gradient is not finite"),
+
+	NON_FINITE_RESULT(HttpStatus.UNPROCESSABLE_CONTENT, "non-finite-result", "Step would not stay finite"),
+
 	IMMUTABLE_SETTING(HttpStatus.CONFLICT, "immutable-setting", "Setting cannot change"),
 
 	TOO_MANY_TENSORS(HttpStatus.UNPROCESSABLE_CONTENT, "too-many-tensors", "Too many tensors"),

@@ -56,7 +56,8 @@ final class SafetensorsHttpMessageConverter extends AbstractHttpMessageConverter
 	protected Object readInternal(Class<?> clazz, HttpInputMessage input) throws IOException {
 		Safetensors.File file;
 		try {
-			file = Safetensors.read(input.getBody(), input.getHeaders().getContentLength());
+			// non-finite values pass: the session decides what they mean (a gradient under nonFinite, or bad input)
+			file = Safetensors.read(input.getBody(), input.getHeaders().getContentLength(), false);
 			if (clazz == StepRequest.class) {
 				return stepRequest(file);
 			}
@@ -86,7 +87,22 @@ final class SafetensorsHttpMessageConverter extends AbstractHttpMessageConverter
 				parameters.put(name, tensor);
 			}
 		});
-		return new StepRequest(parameters.isEmpty() ? null : parameters, gradients);
+		return new StepRequest(parameters.isEmpty() ? null : parameters, gradients, loss(file));
+	}
+
+	/** The step's loss, from {@code __metadata__.loss} (a decimal string, as safetensors metadata values are). */
+	private static Double loss(Safetensors.File file) {
+		String text = file.metadata().get("loss");
+		if (text == null) {
+			return null;
+		}
+		try {
+			return Double.valueOf(text.trim());
+		}
+		catch (NumberFormatException ex) {
+			throw new SafetensorsException("__metadata__.loss must be a number written as a string, e.g. \"0.25\", "
+					+ "got " + dev.adamopt.kernel.Precision.quoted(text));
+		}
 	}
 
 	private static Map<String, Tensor> parameters(Safetensors.File file) {
@@ -102,6 +118,12 @@ final class SafetensorsHttpMessageConverter extends AbstractHttpMessageConverter
 		}
 	}
 
+	private static void put(Map<String, String> metadata, String name, Object value) {
+		if (value != null) {
+			metadata.put(name, value.toString());
+		}
+	}
+
 	@Override
 	protected void writeInternal(Object body, HttpOutputMessage output) throws IOException {
 		Map<String, Tensor> tensors;
@@ -109,6 +131,13 @@ final class SafetensorsHttpMessageConverter extends AbstractHttpMessageConverter
 		if (body instanceof StepResponse step) {
 			tensors = step.parameters();
 			metadata.put("step", Long.toString(step.step()));
+			// the statistics as strings (safetensors metadata is string to string), left out where JSON leaves them out
+			put(metadata, "learningRate", step.learningRate());
+			put(metadata, "gradNorm", step.gradNorm());
+			put(metadata, "totalNorm", step.totalNorm());
+			put(metadata, "updateNorm", step.updateNorm());
+			put(metadata, "clipped", step.clipped());
+			put(metadata, "skipped", step.skipped());
 		}
 		else if (body instanceof ParameterSet parameters) {
 			tensors = parameters.tensors();

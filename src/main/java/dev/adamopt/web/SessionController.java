@@ -4,6 +4,7 @@ import java.net.URI;
 import java.util.List;
 
 import dev.adamopt.session.IdempotencyKey;
+import dev.adamopt.session.OptimizerSettings;
 import dev.adamopt.session.SessionException;
 import dev.adamopt.session.SessionException.Reason;
 import dev.adamopt.session.SessionService;
@@ -12,6 +13,8 @@ import dev.adamopt.session.StepResult;
 import dev.adamopt.tensor.Tensor;
 import dev.adamopt.web.Dtos.CheckpointDocument;
 import dev.adamopt.web.Dtos.CreateSessionRequest;
+import dev.adamopt.web.Dtos.HistoryEntry;
+import dev.adamopt.web.Dtos.HistoryResponse;
 import dev.adamopt.web.Dtos.ParameterSet;
 import dev.adamopt.web.Dtos.PatchSessionRequest;
 import dev.adamopt.web.Dtos.SessionList;
@@ -149,8 +152,7 @@ class SessionController {
 			name = "decay the learning rate", value = "{\"optimizer\": {\"learningRate\": 0.0005}}")))
 	ResponseEntity<SessionResponse> patch(@PathVariable String id, @Valid @RequestBody PatchSessionRequest request,
 			@Parameter(description = IF_MATCH) @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch) {
-		return withETag(this.sessions.updateHyperparameters(id, request.optimizer()::applyTo,
-				Preconditions.ifMatch(ifMatch)));
+		return withETag(this.sessions.updateOptimizer(id, request.optimizer(), Preconditions.ifMatch(ifMatch)));
 	}
 
 	@PostMapping(path = "/{id}/steps", consumes = { MediaType.APPLICATION_JSON_VALUE, MediaType.APPLICATION_OCTET_STREAM_VALUE },
@@ -182,11 +184,28 @@ class SessionController {
 			@Parameter(hidden = true) IdempotencyKey idempotencyKey,
 			@Parameter(description = IF_MATCH) @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch) {
 		StepResult result = this.stepMetrics.record(() -> this.sessions.step(id, request.parameters(),
-				request.gradients(), idempotencyKey, Preconditions.ifMatch(ifMatch)));
+				request.gradients(), (request.loss() != null) ? request.loss() : Double.NaN, idempotencyKey,
+				Preconditions.ifMatch(ifMatch)));
 		return ResponseEntity.ok()
 			.headers(headers -> replayed(headers, result.replayed()))
 			.eTag(Preconditions.etag(result.version()))
-			.body(new StepResponse(result.step(), result.parameters()));
+			.body(StepResponse.of(result));
+	}
+
+	@GetMapping("/{id}/history")
+	@Operation(summary = "Get the step history",
+			description = "The session's latest steps (adam.history.size of them), oldest first: learning rate, "
+					+ "gradient and update norms, loss, clipped, skipped, duration. What a dashboard plots; poll it "
+					+ "with since = the last step seen.")
+	HistoryResponse history(@PathVariable String id,
+			@Parameter(description = "Only steps after this step count; leave out for all that are kept.",
+					example = "0") @RequestParam(required = false) Long since) {
+		return new HistoryResponse(this.sessions.history(id, (since != null) ? since : Long.MIN_VALUE)
+			.stream()
+			.map(e -> new HistoryEntry(e.step(), e.time(), StepResponse.finite(e.learningRate()),
+					StepResponse.finite(e.gradNorm()), StepResponse.finite(e.updateNorm()),
+					StepResponse.finite(e.loss()), e.clipped(), e.skipped(), e.durationMicros()))
+			.toList());
 	}
 
 	@GetMapping(path = "/{id}/state",

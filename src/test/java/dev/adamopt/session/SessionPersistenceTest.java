@@ -84,9 +84,8 @@ class SessionPersistenceTest {
 			assertSameCheckpoint(onDisk(id).checkpoint(), stack.service.checkpoint(id));
 			assertThat(onDisk(id).lastUsedAt()).isEqualTo(this.clock.instant());
 		}
-		stack.service.updateHyperparameters(id, h -> new Hyperparameters(h.algorithm(), 0.25, h.beta1(), h.beta2(),
-				h.epsilon(), h.weightDecay(), h.amsgrad(), h.maximize()));
-		assertThat(onDisk(id).checkpoint().hyperparameters().learningRate()).isEqualTo(0.25);
+		stack.service.updateOptimizer(id, learningRate(0.25));
+		assertThat(onDisk(id).checkpoint().optimizer().hyperparameters().learningRate()).isEqualTo(0.25);
 		stack.service.holdParameters(id, parameters(7));
 		assertThat(onDisk(id).checkpoint().tensors().get("w").parameter().float64()).containsExactly(7, -7);
 		assertThat(onDisk(id).version()).isEqualTo(stack.version(id)).isEqualTo(7);
@@ -544,6 +543,11 @@ class SessionPersistenceTest {
 
 	private static Map<String, Tensor> gradients(double value) {
 		return Map.of("dw", Tensor.ofFloat64(new int[] { 2 }, new double[] { value, value / 2 }));
+	}
+
+	static OptimizerSettings learningRate(double learningRate) {
+		return new OptimizerSettings(null, learningRate, null, null, null, null, null, null, null, null, null, null,
+				null);
 	}
 
 }

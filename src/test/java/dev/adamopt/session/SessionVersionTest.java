@@ -38,8 +38,7 @@ class SessionVersionTest {
 
 		this.service.step(id, parameters(1), gradients(0.5));
 		assertThat(version(id)).isEqualTo(2);
-		this.service.updateHyperparameters(id, h -> new Hyperparameters(h.algorithm(), 0.5, h.beta1(), h.beta2(),
-				h.epsilon(), h.weightDecay(), h.amsgrad(), h.maximize()));
+		this.service.updateOptimizer(id, SessionPersistenceTest.learningRate(0.5));
 		assertThat(version(id)).isEqualTo(3);
 		this.service.holdParameters(id, parameters(2));
 		assertThat(version(id)).isEqualTo(4);
@@ -62,7 +61,8 @@ class SessionVersionTest {
 			.isInstanceOf(SessionException.class);
 		assertThatThrownBy(() -> this.service.step(id, null, Map.of("nope", Tensor.ofFloat64(new int[0], new double[] { 1.0 }))))
 			.isInstanceOf(SessionException.class);
-		assertThatThrownBy(() -> this.service.updateHyperparameters(id, h -> Hyperparameters.defaults(Algorithm.ADAMW)))
+		assertThatThrownBy(() -> this.service.updateOptimizer(id, new OptimizerSettings("adamw", null, null,
+				null, null, null, null, null, null, null, null, null, null)))
 			.isInstanceOf(SessionException.class);
 		assertThatThrownBy(() -> this.service.holdParameters(id, Map.of("w", Tensor.ofFloat64(new int[] { 3 }, new double[] { 1, 2, 3 }))))
 			.isInstanceOf(SessionException.class);

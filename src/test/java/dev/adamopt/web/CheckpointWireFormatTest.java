@@ -10,6 +10,7 @@ import dev.adamopt.kernel.Algorithm;
 import dev.adamopt.kernel.Hyperparameters;
 import dev.adamopt.kernel.Precision;
 import dev.adamopt.session.Checkpoint;
+import dev.adamopt.session.OptimizerSettings;
 import dev.adamopt.session.CheckpointFormat;
 import dev.adamopt.tensor.Safetensors;
 import dev.adamopt.tensor.TensorJacksonModule;
@@ -45,7 +46,7 @@ class CheckpointWireFormatTest {
 		Safetensors.File file = Safetensors.read(new ByteArrayInputStream(out.toByteArray()), out.size());
 
 		assertThat(file.metadata().get("optimizer"))
-			.isEqualTo(API_MAPPER.writeValueAsString(OptimizerSettings.of(h)));
+			.isEqualTo(API_MAPPER.writeValueAsString(OptimizerSettings.of(checkpoint.optimizer())));
 		assertThat(file.metadata()).containsEntry("format", "adam-optimizer-checkpoint/1")
 			.containsEntry("precision", "float32")
 			.containsEntry("step", "7")
