@@ -85,7 +85,17 @@ class SessionController {
 					value = "{\"optimizer\": {\"algorithm\": \"adamw\", \"learningRate\": 0.01, \"weightDecay\": 0.01}}"),
 			@ExampleObject(name = "holding parameters", summary = "The service holds the parameters",
 					value = "{\"optimizer\": {\"learningRate\": 0.01}, \"parameters\": "
-							+ "{\"W1\": [[0.5, -0.2], [0.1, 0.3]], \"b1\": [[0.0], [0.0]]}}") }),
+							+ "{\"W1\": [[0.5, -0.2], [0.1, 0.3]], \"b1\": [[0.0], [0.0]]}}"),
+			@ExampleObject(name = "training features",
+					summary = "AdamW, warm-up then cosine, clipping by norm, no weight decay on biases",
+					value = "{\"optimizer\": {\"algorithm\": \"adamw\", \"learningRate\": 0.003, "
+							+ "\"weightDecay\": 0.01,\n \"schedule\": {\"type\": \"sequential\", \"milestones\": [5], "
+							+ "\"schedules\": [\n   {\"type\": \"linear\", \"startFactor\": 0.1, \"totalIters\": 5},\n"
+							+ "   {\"type\": \"cosine\", \"tMax\": 95, \"etaMin\": 0.0001}]},\n"
+							+ " \"clipping\": {\"maxNorm\": 1.0, \"normType\": 2},\n"
+							+ " \"groups\": [{\"match\": [\"b*\", \"*.bias\"], \"weightDecay\": 0.0}],\n"
+							+ " \"nonFinite\": \"skip\"},\n"
+							+ " \"parameters\": {\"W1\": [[0.5, -0.2], [0.1, 0.3]], \"b1\": [[0.0], [0.0]]}}") }),
 			@Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE, schema = @Schema(type = "string",
 					format = "binary", description = "A safetensors checkpoint from GET /v1/sessions/{id}/state")) })
 	@ApiResponse(responseCode = "201", description = "Created; Location names the session.")
@@ -145,11 +155,21 @@ class SessionController {
 	}
 
 	@PatchMapping(path = "/{id}", consumes = MediaType.APPLICATION_JSON_VALUE)
-	@Operation(summary = "Change hyperparameters",
-			description = "Between steps, e.g. for a learning-rate schedule. Fields left out keep their values; "
-					+ "algorithm and amsgrad cannot change (409).")
-	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(examples = @ExampleObject(
-			name = "decay the learning rate", value = "{\"optimizer\": {\"learningRate\": 0.0005}}")))
+	@Operation(summary = "Change the optimizer",
+			description = "Between steps, as torch changes a running optimizer. Fields left out keep their values; "
+					+ "algorithm and amsgrad cannot change (409). learningRate is assigned as param_group['lr'] "
+					+ "(a schedule goes on from it); a schedule is attached anew, from position 0 and the current "
+					+ "rates; {\"type\": \"none\"} removes it, clipping {} removes clipping; groups change their "
+					+ "values, not their match once the tensors are fixed (409).")
+	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(examples = {
+			@ExampleObject(name = "decay the learning rate", value = "{\"optimizer\": {\"learningRate\": 0.0005}}"),
+			@ExampleObject(name = "attach a schedule", summary = "As constructing a torch scheduler now",
+					value = "{\"optimizer\": {\"schedule\": {\"type\": \"cosineWarmRestarts\", \"t0\": 10, "
+							+ "\"tMult\": 2}}}"),
+			@ExampleObject(name = "clip by value and skip non-finite steps",
+					value = "{\"optimizer\": {\"clipping\": {\"maxValue\": 0.5}, \"nonFinite\": \"skip\"}}"),
+			@ExampleObject(name = "remove schedule and clipping", summary = "The learning rate stays where it is",
+					value = "{\"optimizer\": {\"schedule\": {\"type\": \"none\"}, \"clipping\": {}}}") }))
 	ResponseEntity<SessionResponse> patch(@PathVariable String id, @Valid @RequestBody PatchSessionRequest request,
 			@Parameter(description = IF_MATCH) @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch) {
 		return withETag(this.sessions.updateOptimizer(id, request.optimizer(), Preconditions.ifMatch(ifMatch)));
@@ -171,7 +191,11 @@ class SessionController {
 					value = "{\"parameters\": {\"W1\": [[0.5, -0.2], [0.1, 0.3]], \"b1\": [[0.0], [0.0]]},\n"
 							+ " \"gradients\": {\"dW1\": [[0.01, -0.03], [0.02, 0.0]], \"db1\": [[0.1], [-0.1]]}}"),
 			@ExampleObject(name = "gradients only", summary = "For a session created with the example's parameters",
-					value = "{\"gradients\": {\"dW1\": [[0.01, -0.03], [0.02, 0.0]], \"db1\": [[0.1], [-0.1]]}}") }),
+					value = "{\"gradients\": {\"dW1\": [[0.01, -0.03], [0.02, 0.0]], \"db1\": [[0.1], [-0.1]]}}"),
+			@ExampleObject(name = "gradients and loss",
+					summary = "For a held session; the loss is recorded in the history",
+					value = "{\"gradients\": {\"dW1\": [[0.01, -0.03], [0.02, 0.0]], \"db1\": [[0.1], [-0.1]]}, "
+							+ "\"loss\": 0.6931}") }),
 			@Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE, schema = @Schema(type = "string",
 					format = "binary", description = "safetensors: W1, W1.grad, b1, b1.grad, ...")) })
 	@Parameter(in = ParameterIn.HEADER, name = IdempotencyKeys.HEADER, description = IDEMPOTENCY_KEY,

@@ -207,6 +207,49 @@ class OpenApiDocumentationTest {
 	}
 
 	@Test
+	void everyTrainingFieldHasAnExample() {
+		JsonNode schemas = this.docs.path("components").path("schemas");
+		List<String> withoutExample = new ArrayList<>();
+		for (String name : List.of("OptimizerSettings", "ScheduleSettings", "ClippingSettings", "GroupSettings",
+				"StepResponse", "HistoryEntry")) {
+			JsonNode schema = schemas.path(name);
+			assertThat(schema.isMissingNode()).as("schema " + name).isFalse();
+			for (Map.Entry<String, JsonNode> property : schema.path("properties").properties()) {
+				JsonNode p = property.getValue();
+				boolean documented = p.has("example") || p.path("items").has("example") || p.has("$ref")
+						|| p.path("items").has("$ref") || p.path("format").asString("").equals("date-time")
+						|| p.path("type").asString("").equals("boolean");
+				if (!documented) {
+					withoutExample.add(name + "." + property.getKey());
+				}
+			}
+		}
+		assertThat(withoutExample).as("training fields without an example").isEmpty();
+	}
+
+	@Test
+	void theTrainingFeaturesExampleCreatesASessionThatStepsWithStatisticsAndHistory() throws Exception {
+		JsonNode create = examples("post", CREATE).get("training features");
+		JsonNode step = examples("post", STEPS).get("gradients and loss");
+		assertThat(create).as("create example 'training features'").isNotNull();
+		assertThat(step).as("step example 'gradients and loss'").isNotNull();
+		String id = createSession(create);
+		HttpResponse<String> response = send("POST", STEPS.replace("{id}", id), step);
+		assertThat(response.statusCode()).as("step: %s", response.body()).isEqualTo(200);
+		JsonNode answer = this.json.readTree(response.body());
+		// the linear warm-up starts at a tenth of the learning rate
+		assertThat(answer.path("learningRate").asDouble()).isEqualTo(0.003 * 0.1);
+		assertThat(answer.path("gradNorm").asDouble()).isPositive();
+		assertThat(answer.path("updateNorm").asDouble()).isPositive();
+		assertThat(answer.path("skipped").asBoolean(true)).isFalse();
+		HttpResponse<String> history = get(SESSION.replace("{id}", id) + "/history");
+		assertThat(history.statusCode()).as("history: %s", history.body()).isEqualTo(200);
+		JsonNode steps = this.json.readTree(history.body()).path("steps");
+		assertThat(steps.size()).isEqualTo(1);
+		assertThat(steps.get(0).path("loss").asDouble()).isEqualTo(0.6931);
+	}
+
+	@Test
 	void putParametersExampleMakesASessionHoldThem() throws Exception {
 		Map<String, JsonNode> examples = examples("put", PARAMETERS);
 		assertThat(examples).isNotEmpty();
