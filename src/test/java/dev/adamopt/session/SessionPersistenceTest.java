@@ -291,6 +291,37 @@ class SessionPersistenceTest {
 		assertSameCheckpoint(onDisk(held).checkpoint(), before.service.checkpoint(held));
 	}
 
+	@Test
+	void restartShouldKeepTheScheduleGroupsSkippedStepsAndHistory() throws IOException {
+		Stack before = open(false);
+		OptimizerSettings settings = tools.jackson.databind.json.JsonMapper.builder().build().readValue(
+				"{\"algorithm\": \"adamw\", \"nonFinite\": \"skip\", \"clipping\": {\"maxNorm\": 0.5}, "
+						+ "\"groups\": [{\"match\": [\"w\"], \"learningRate\": 0.02}], \"schedule\": {\"type\": "
+						+ "\"sequential\", \"milestones\": [2], \"schedules\": [{\"type\": \"linear\", "
+						+ "\"totalIters\": 2}, {\"type\": \"cosine\", \"tMax\": 4}]}}",
+				OptimizerSettings.class);
+		String id = before.service.create(OptimizerSettings.resolve(settings), Precision.FLOAT64, parameters(1)).id();
+		for (int i = 0; i < 3; i++) {
+			this.clock.advance(Duration.ofSeconds(1));
+			before.service.step(id, null, gradients(i - 1.5), 0.5 * i, null, null);
+		}
+		before.service.step(id, null, gradients(Double.NaN), 9, null, null);
+		before.persistence.close();
+		before.directory.close();
+
+		Stack after = open(true);
+
+		assertThat(after.service.get(id)).usingRecursiveComparison().isEqualTo(before.service.get(id));
+		assertThat(after.service.get(id).skippedSteps()).isEqualTo(1);
+		assertThat(after.service.history(id, Long.MIN_VALUE)).isEqualTo(before.service.history(id, Long.MIN_VALUE))
+			.hasSize(4);
+		assertSameCheckpoint(after.service.checkpoint(id), before.service.checkpoint(id));
+		StepResult resumed = after.service.step(id, null, gradients(1));
+		StepResult original = before.service.step(id, null, gradients(1));
+		assertThat(resumed.statistics().learningRate).isEqualTo(original.statistics().learningRate);
+		assertThat(resumed.parameters().get("w").float64()).containsExactly(original.parameters().get("w").float64());
+	}
+
 	/**
 	 * A delete once held the session's lock while the store's removal took its file's lock, and the writer takes the
 	 * file's lock, then the session's: the two could wait for each other for ever.
