@@ -328,8 +328,9 @@ public final class OptimizerSession {
 					}
 				}
 				OptimizerConfig next = skip ? config : advanced(config);
-				StepStatistics stepStatistics = new StepStatistics(config.hyperparameters().learningRate(), gradNorm,
-						totalNorm, 0, clipped, skip);
+				StepStatistics stepStatistics = new StepStatistics(
+						config.hyperparameters(reportedGroup(order)).learningRate(), gradNorm, totalNorm, 0, clipped,
+						skip);
 				long resultStep = skip ? this.step : this.step + 1;
 				StepHistory.Columns room = null;
 				long roomBytes = this.history.roomBytes();
@@ -409,6 +410,19 @@ public final class OptimizerSession {
 		finally {
 			this.lock.unlock();
 		}
+	}
+
+	/**
+	 * The group whose learning rate a step reports: the default group when it has a tensor, else the first
+	 * tensor's (torch's {@code param_groups[0]}, which training loops log, when the groups follow the tensors).
+	 */
+	private static int reportedGroup(TensorState[] tensors) {
+		for (TensorState tensor : tensors) {
+			if (tensor.group < 0) {
+				return -1;
+			}
+		}
+		return (tensors.length > 0) ? tensors[0].group : -1;
 	}
 
 	/** The optimizer after this step: the schedule moves the learning rates (checked before anything changes). */
