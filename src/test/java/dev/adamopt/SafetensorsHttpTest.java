@@ -572,6 +572,26 @@ class SafetensorsHttpTest {
 		assertThat(sessionIds()).isEqualTo(sessions);
 	}
 
+	@ParameterizedTest(name = "[{index}] {0}")
+	@MethodSource("nonFiniteOverHttp")
+	void nonFiniteValuesInABinaryStepShouldBeA422GradientOrA400ParameterAndChangeNothing(Malformed file) {
+		String id = createSession(NODES.objectNode(), "float64");
+		boolean gradient = file.culprits().get(0).equals("tensor 'w.grad'");
+
+		HttpResponse<byte[]> response = send("POST", steps(id), OCTET, OCTET, file.bytes());
+
+		String body = new String(response.body());
+		assertThat(response.statusCode()).as(body).isEqualTo(gradient ? 422 : 400);
+		JsonNode problem = JSON.readTree(response.body());
+		assertThat(problem.get("type").asString()).as(body)
+			.isEqualTo(gradient ? "/problems/non-finite-gradient" : "/problems/invalid-tensor");
+		assertThat(problem.get("detail").asString()).contains(gradient ? "gradient 'w'" : "parameter 'w'")
+			.contains(file.culprits().subList(1, file.culprits().size()));
+		JsonNode session = JSON.readTree(ok(send("GET", "/v1/sessions/" + id, null, JSON_TYPE, null)).body());
+		assertThat(session.get("step").asLong()).isZero();
+		assertThat(session.get("tensors").size()).isZero();
+	}
+
 	@Test
 	void stepWithAnEmptyBinaryBodyShouldAnswer400AndChangeNothing() {
 		String id = heldSession();
@@ -718,8 +738,17 @@ class SafetensorsHttpTest {
 	}
 
 	static Stream<Malformed> malformedOverHttp() {
-		// an empty body never reaches the converter: Spring answers "body missing" (tested on its own)
-		return SafetensorsBytes.malformed().stream().filter(m -> m.bytes().length > 0);
+		// an empty body never reaches the converter: Spring answers "body missing" (tested on its own); NaN and
+		// infinities are well-formed safetensors whose meaning the session decides (nonFiniteOverHttp)
+		return SafetensorsBytes.malformed().stream().filter(m -> m.bytes().length > 0).filter(m -> !nonFinite(m));
+	}
+
+	static Stream<Malformed> nonFiniteOverHttp() {
+		return SafetensorsBytes.malformed().stream().filter(SafetensorsHttpTest::nonFinite);
+	}
+
+	private static boolean nonFinite(Malformed m) {
+		return m.description().contains("NaN") || m.description().contains("Infinity");
 	}
 
 	private static Case findCase(String name) {
@@ -743,7 +772,10 @@ class SafetensorsHttpTest {
 			.containsEntry("step", Integer.toString(steps))
 			.containsEntry("holdsParameters", Boolean.toString(held))
 			.containsKeys("format", "optimizer", "tensorSteps");
-		assertThat(JSON.readTree(checkpoint.metadata().get("optimizer"))).isEqualTo(c.optimizer());
+		// every field resolved: the reference's, and the non-finite policy's default
+		ObjectNode optimizer = ((ObjectNode) c.optimizer()).deepCopy();
+		optimizer.put("nonFinite", "error");
+		assertThat(JSON.readTree(checkpoint.metadata().get("optimizer"))).isEqualTo(optimizer);
 		JsonNode tensorSteps = JSON.readTree(checkpoint.metadata().get("tensorSteps"));
 		assertThat(names(tensorSteps)).containsExactlyElementsOf(names(c.initial()));
 		List<String> expectedKeys = new ArrayList<>();

@@ -293,8 +293,11 @@ public final class OptimizerSession {
 					TensorState.Update bad = updates[badGradient];
 					int index = bad.firstNonFiniteGradient();
 					if (config.nonFinite() == NonFinitePolicy.ERROR) {
+						double sent = resolved.get(order[badGradient].name).get(index);
 						throw new SessionException(Reason.NON_FINITE_GRADIENT, "gradient '" + order[badGradient].name
-								+ "' holds " + bad.gradient(index) + " at flat index " + index + ": send finite "
+								+ "' holds " + sent + " at flat index " + index
+								+ (Double.isFinite(sent) ? " (beyond float32's range of this float32 session)" : "")
+								+ ": send finite "
 								+ "gradients, or create the session with \"nonFinite\": \"skip\" to skip such steps "
 								+ "(nothing was changed)");
 					}

@@ -314,8 +314,8 @@ public record OptimizerSettings(
 			@Schema(description = "The group's epsilon.", example = "1e-8") Double epsilon,
 			@Schema(description = "The group's weight decay; 0 for no decay on biases and norms.",
 					example = "0") Double weightDecay,
-			@Schema(description = "Set by the service: the group's initial_lr.", accessMode = Schema.AccessMode.READ_ONLY)
-			Double initialLearningRate) {
+			@Schema(description = "Set by the service: the group's initial_lr.", accessMode = Schema.AccessMode.READ_ONLY,
+					example = "0.001") Double initialLearningRate) {
 
 		Hyperparameters applyTo(Hyperparameters base, String field) {
 			return valid("optimizer." + field, () -> new Hyperparameters(base.algorithm(),
@@ -416,8 +416,10 @@ public record OptimizerSettings(
 			@Schema(description = "linear: the factor at the start, in (0, 1].", example = "0.1") Double startFactor,
 			@Schema(description = "linear: the factor at the end, in [0, 1].", example = "1.0") Double endFactor,
 			@Schema(description = "linear: steps from start to end factor, >= 1.", example = "5") Long totalIters,
-			@ArraySchema(schema = @Schema(implementation = Object.class, description = "A schedule (not sequential)."),
-					arraySchema = @Schema(description = "sequential: the schedules, one more than milestones."))
+			@ArraySchema(schema = @Schema(implementation = ScheduleSettings.class),
+					arraySchema = @Schema(description = "sequential: the schedules, one more than milestones.",
+							example = "[{\"type\": \"linear\", \"startFactor\": 0.1, \"totalIters\": 5}, "
+									+ "{\"type\": \"cosine\", \"tMax\": 95}]"))
 			List<ScheduleSettings> schedules,
 			@Schema(description = "Set by the service: applied steps since the schedule was attached (torch's "
 					+ "last_epoch).", accessMode = Schema.AccessMode.READ_ONLY, example = "0") Long position) {

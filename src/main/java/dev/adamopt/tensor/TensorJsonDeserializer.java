@@ -95,11 +95,20 @@ final class TensorJsonDeserializer extends ValueDeserializer<Tensor> {
 	}
 
 	/**
-	 * The number as a double. NaN and infinities pass (Python's json writes overflowed gradients as the tokens NaN,
-	 * Infinity, -Infinity): the session decides what a non-finite value means where it stands.
+	 * The number as a double. The tokens NaN, Infinity and -Infinity pass (Python's json writes overflowed gradients
+	 * so, where the mapper allows them): the session decides what a non-finite value means where it stands. A
+	 * literal too large for float64 is a mistake of the client's, not a value.
 	 */
 	private static double finite(JsonParser parser, DeserializationContext context) {
-		return parser.getDoubleValue();
+		double value = parser.getDoubleValue();
+		if (!Double.isFinite(value)) {
+			String text = parser.getString();
+			if (!(text.equals("NaN") || text.equals("Infinity") || text.equals("-Infinity") || text.equals("+Infinity")
+					|| text.equals("+INF") || text.equals("-INF") || text.equals("INF"))) {
+				fail(context, "number " + text + " overflows float64");
+			}
+		}
+		return value;
 	}
 
 	private static int grow(DeserializationContext context, int size) {

@@ -103,9 +103,11 @@ final class Dtos {
 	@Schema(description = "The result of one step.")
 	@JsonInclude(JsonInclude.Include.NON_NULL)
 	record StepResponse(@Schema(description = "The session's step count after this step.", example = "1") long step,
-			@Schema(description = "Every tensor's parameter after the step, in the shape it was sent.")
+			@Schema(description = "Every tensor's parameter after the step, in the shape it was sent.",
+					example = "{\"W1\": [[0.499, -0.199], [0.099, 0.3]], \"b1\": [[-0.001], [0.001]]}")
 			Map<String, Tensor> parameters,
-			@Schema(description = "The default group's learning rate this step used.", example = "0.001")
+			@Schema(description = "The default group's learning rate this step used (the first tensor's group's when "
+					+ "the default group has no tensor).", example = "0.001")
 			Double learningRate,
 			@Schema(description = "L2 norm over all gradients of the step, before clipping; absent when a gradient "
 					+ "is not finite.", example = "1.732") Double gradNorm,

@@ -210,6 +210,22 @@ class TensorJsonTest {
 	}
 
 	@Test
+	void readShouldTakeTheNonFiniteTokensPythonWritesWhereTheMapperAllowsThem() {
+		JsonMapper lenient = JsonMapper.builder()
+			.addModule(new TensorJacksonModule())
+			.enable(tools.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+			.build();
+		Tensor tensor = lenient.readValue("[1.5, NaN, Infinity, -Infinity]", Tensor.class);
+		assertThat(tensor.float64()).containsExactly(1.5, Double.NaN, Double.POSITIVE_INFINITY,
+				Double.NEGATIVE_INFINITY);
+		assertThat(tensor.firstNonFinite()).isEqualTo(1);
+		assertThat(tensor.maxAbs()).isNaN();
+		assertThatExceptionOfType(MismatchedInputException.class)
+			.isThrownBy(() -> lenient.readValue("[1e400]", Tensor.class))
+			.withMessageContaining("overflows float64");
+	}
+
+	@Test
 	void writeShouldKeepTheShapeTheTensorWasSentIn() {
 		double[] data = new double[24];
 		for (int i = 0; i < data.length; i++) {

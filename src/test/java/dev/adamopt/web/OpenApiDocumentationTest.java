@@ -220,7 +220,7 @@ class OpenApiDocumentationTest {
 						|| p.path("items").has("$ref") || p.path("format").asString("").equals("date-time")
 						|| p.path("type").asString("").equals("boolean");
 				if (!documented) {
-					withoutExample.add(name + "." + property.getKey());
+					withoutExample.add(name + "." + property.getKey() + " " + p);
 				}
 			}
 		}

@@ -21,6 +21,7 @@ import org.springframework.http.MediaType;
 import org.springframework.test.web.servlet.assertj.MvcTestResult;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * Tests for {@link SessionController}: every endpoint against the real session layer, with the JSON wire format
@@ -35,7 +36,7 @@ class SessionControllerTest extends SessionApiTestSupport {
 	private static final String INSTANT = "\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z";
 
 	private static final String DEFAULT_ADAM = "{\"algorithm\":\"adam\",\"learningRate\":0.001,\"beta1\":0.9,"
-			+ "\"beta2\":0.999,\"epsilon\":1.0E-8,\"weightDecay\":0.0,\"amsgrad\":false,\"maximize\":false}";
+			+ "\"beta2\":0.999,\"epsilon\":1.0E-8,\"weightDecay\":0.0,\"amsgrad\":false,\"maximize\":false,\"nonFinite\":\"error\"}";
 
 	private static final String HELD_PARAMETERS = "{\"W1\":[[0.5,-0.2],[0.1,0.3]],\"b1\":[[0.0],[0.0]]}";
 
@@ -57,7 +58,7 @@ class SessionControllerTest extends SessionApiTestSupport {
 			.hasHeader("Location", "/v1/sessions/" + id);
 		assertThat(body(result)).matches(pinned("{\"id\":\"<id>\",\"step\":0,\"optimizer\":" + DEFAULT_ADAM
 				+ ",\"precision\":\"float64\",\"holdsParameters\":false,\"tensors\":[],"
-				+ "\"createdAt\":\"<instant>\",\"lastUsedAt\":\"<instant>\",\"bytes\":512}"));
+				+ "\"createdAt\":\"<instant>\",\"lastUsedAt\":\"<instant>\",\"bytes\":512,\"skippedSteps\":0}"));
 		JsonNode session = read(result);
 		assertThat(session.get("lastUsedAt")).isEqualTo(session.get("createdAt"));
 		assertThat(this.mvc.get().uri("/v1/sessions/" + id)).hasStatusOk().hasBodyTextEqualTo(body(result));
@@ -71,10 +72,10 @@ class SessionControllerTest extends SessionApiTestSupport {
 		assertThat(result).hasStatus(HttpStatus.CREATED).hasContentType(MediaType.APPLICATION_JSON);
 		assertThat(body(result)).matches(pinned("{\"id\":\"<id>\",\"step\":0,\"optimizer\":{\"algorithm\":\"adamw\","
 				+ "\"learningRate\":0.01,\"beta1\":0.8,\"beta2\":0.99,\"epsilon\":1.0E-6,\"weightDecay\":0.01,"
-				+ "\"amsgrad\":true,\"maximize\":true},\"precision\":\"float32\",\"holdsParameters\":true,"
+				+ "\"amsgrad\":true,\"maximize\":true,\"nonFinite\":\"error\"},\"precision\":\"float32\",\"holdsParameters\":true,"
 				+ "\"tensors\":[{\"name\":\"W1\",\"shape\":[2,2],\"step\":0},"
 				+ "{\"name\":\"b1\",\"shape\":[2,1],\"step\":0}],"
-				+ "\"createdAt\":\"<instant>\",\"lastUsedAt\":\"<instant>\",\"bytes\":864}"));
+				+ "\"createdAt\":\"<instant>\",\"lastUsedAt\":\"<instant>\",\"bytes\":864,\"skippedSteps\":0}"));
 		String id = read(result).get("id").asString();
 		assertThat(result).hasHeader("Location", "/v1/sessions/" + id);
 	}
@@ -116,7 +117,7 @@ class SessionControllerTest extends SessionApiTestSupport {
 		assertThat(body(result)).matches(pinned("{\"id\":\"" + id + "\",\"step\":1,\"optimizer\":" + DEFAULT_ADAM
 				+ ",\"precision\":\"float64\",\"holdsParameters\":true,\"tensors\":[{\"name\":\"W1\",\"shape\":[2,2],"
 				+ "\"step\":1},{\"name\":\"b1\",\"shape\":[2,1],\"step\":0}],\"createdAt\":\"<instant>\","
-				+ "\"lastUsedAt\":\"<instant>\",\"bytes\":912}"));
+				+ "\"lastUsedAt\":\"<instant>\",\"bytes\":1824,\"skippedSteps\":0}"));
 	}
 
 	@Test
@@ -153,9 +154,9 @@ class SessionControllerTest extends SessionApiTestSupport {
 		assertThat(result).hasStatusOk().hasContentType(MediaType.APPLICATION_JSON);
 		assertThat(body(result)).matches(pinned("{\"id\":\"" + id + "\",\"step\":0,\"optimizer\":{\"algorithm\":"
 				+ "\"adamw\",\"learningRate\":5.0E-4,\"beta1\":0.8,\"beta2\":0.999,\"epsilon\":1.0E-8,"
-				+ "\"weightDecay\":0.1,\"amsgrad\":true,\"maximize\":false},\"precision\":\"float64\","
+				+ "\"weightDecay\":0.1,\"amsgrad\":true,\"maximize\":false,\"nonFinite\":\"error\"},\"precision\":\"float64\","
 				+ "\"holdsParameters\":false,\"tensors\":[],\"createdAt\":\"<instant>\","
-				+ "\"lastUsedAt\":\"<instant>\",\"bytes\":512}"));
+				+ "\"lastUsedAt\":\"<instant>\",\"bytes\":512,\"skippedSteps\":0}"));
 		assertThat(this.mvc.get().uri("/v1/sessions/" + id)).hasStatusOk().hasBodyTextEqualTo(body(result));
 	}
 
@@ -173,9 +174,21 @@ class SessionControllerTest extends SessionApiTestSupport {
 		String id = createId("{\"optimizer\":{\"learningRate\":0.01},\"parameters\":" + HELD_PARAMETERS + "}");
 		MvcTestResult result = step(id, "{\"gradients\":{\"dW1\":[[0.01,-0.03],[0.02,0.0]]}}");
 		assertThat(result).hasStatusOk().hasContentType(MediaType.APPLICATION_JSON);
-		assertThat(body(result)).isEqualTo("{\"step\":1,\"parameters\":{"
+		assertThat(body(result)).startsWith("{\"step\":1,\"parameters\":{"
 				+ "\"W1\":[[0.49000000999999,-0.19000000333333222],[0.09000000499999751,0.3]],"
-				+ "\"b1\":[[0.0],[0.0]]}}");
+				+ "\"b1\":[[0.0],[0.0]]},\"learningRate\":0.01,\"gradNorm\":");
+		JsonNode answer = read(result);
+		assertThat(answer.get("gradNorm").asDouble()).isCloseTo(Math.sqrt(0.0001 + 0.0009 + 0.0004), within(1e-15));
+		// the norm of what the step changed: W1 from [[0.5, -0.2], [0.1, 0.3]]
+		double[] before = { 0.5, -0.2, 0.1, 0.3 };
+		double changed = 0;
+		for (int i = 0; i < 4; i++) {
+			double d = answer.at("/parameters/W1/" + (i / 2) + "/" + (i % 2)).asDouble() - before[i];
+			changed += d * d;
+		}
+		assertThat(answer.get("updateNorm").asDouble()).isCloseTo(Math.sqrt(changed), within(1e-15));
+		assertThat(answer.get("clipped").asBoolean()).isFalse();
+		assertThat(answer.get("skipped").asBoolean()).isFalse();
 	}
 
 	@Test
@@ -200,7 +213,8 @@ class SessionControllerTest extends SessionApiTestSupport {
 		assertThat(read(first).at("/parameters/b").toString()).isEqualTo("[[3.25]]");
 		MvcTestResult second = step(id, "{\"parameters\":{\"a\":[1.5,-2.5],\"b\":[[3.25]]},\"gradients\":{}}");
 		assertThat(second).hasStatusOk()
-			.hasBodyTextEqualTo("{\"step\":2,\"parameters\":{\"a\":[1.5,-2.5],\"b\":[[3.25]]}}");
+			.hasBodyTextEqualTo("{\"step\":2,\"parameters\":{\"a\":[1.5,-2.5],\"b\":[[3.25]]},\"learningRate\":0.001,"
+					+ "\"gradNorm\":0.0,\"updateNorm\":0.0,\"clipped\":false,\"skipped\":false}");
 		JsonNode session = read(this.mvc.get().uri("/v1/sessions/" + id).exchange());
 		assertThat(session.get("step").longValue()).isEqualTo(2);
 		assertThat(session.get("tensors").toString())
@@ -225,7 +239,8 @@ class SessionControllerTest extends SessionApiTestSupport {
 		MvcTestResult result = step(id, "{\"parameters\":{\"s\":0.0,\"e\":[],\"z\":[[],[]]},\"gradients\":{\"s\":0.0,"
 				+ "\"e\":[],\"z\":[[],[]]}}");
 		assertThat(result).hasStatusOk()
-			.hasBodyTextEqualTo("{\"step\":1,\"parameters\":{\"s\":0.0,\"e\":[],\"z\":[[],[]]}}");
+			.hasBodyTextEqualTo("{\"step\":1,\"parameters\":{\"s\":0.0,\"e\":[],\"z\":[[],[]]},\"learningRate\":0.001,"
+					+ "\"gradNorm\":0.0,\"updateNorm\":0.0,\"clipped\":false,\"skipped\":false}");
 	}
 
 	@Test
@@ -279,8 +294,8 @@ class SessionControllerTest extends SessionApiTestSupport {
 		MvcTestResult result = this.mvc.get().uri("/v1/sessions/" + id + "/state").exchange();
 		assertThat(result).hasStatusOk().hasContentType(MediaType.APPLICATION_JSON);
 		assertThat(body(result)).isEqualTo("{\"optimizer\":{\"algorithm\":\"adam\",\"learningRate\":0.01,\"beta1\":0.9,"
-				+ "\"beta2\":0.999,\"epsilon\":1.0E-8,\"weightDecay\":0.0,\"amsgrad\":false,\"maximize\":false},"
-				+ "\"precision\":\"float64\",\"step\":1,\"holdsParameters\":true,\"tensors\":{"
+				+ "\"beta2\":0.999,\"epsilon\":1.0E-8,\"weightDecay\":0.0,\"amsgrad\":false,\"maximize\":false,\"nonFinite\":\"error\"},"
+				+ "\"precision\":\"float64\",\"step\":1,\"skippedSteps\":0,\"holdsParameters\":true,\"tensors\":{"
 				+ "\"W1\":{\"step\":1,\"firstMoment\":[[9.999999999999998E-4,-0.002999999999999999],"
 				+ "[0.0019999999999999996,0.0]],\"secondMoment\":[[1.000000000000001E-7,9.000000000000007E-7],"
 				+ "[4.000000000000004E-7,0.0]],\"parameter\":[[0.49000000999999,-0.19000000333333222],"
@@ -297,8 +312,8 @@ class SessionControllerTest extends SessionApiTestSupport {
 		assertThat(result).hasStatusOk();
 		assertThat(body(result)).isEqualTo("{\"optimizer\":{\"algorithm\":\"adam\",\"learningRate\":0.001,"
 				+ "\"beta1\":0.9,\"beta2\":0.999,\"epsilon\":1.0E-8,\"weightDecay\":0.0,\"amsgrad\":true,"
-				+ "\"maximize\":false},"
-				+ "\"precision\":\"float32\",\"step\":1,\"holdsParameters\":false,\"tensors\":{\"w\":{\"step\":1,"
+				+ "\"maximize\":false,\"nonFinite\":\"error\"},"
+				+ "\"precision\":\"float32\",\"step\":1,\"skippedSteps\":0,\"holdsParameters\":false,\"tensors\":{\"w\":{\"step\":1,"
 				+ "\"firstMoment\":[0.05000000074505806],\"secondMoment\":[2.500000118743628E-4],"
 				+ "\"maxSecondMoment\":[2.500000118743628E-4]}}}");
 	}
@@ -308,7 +323,7 @@ class SessionControllerTest extends SessionApiTestSupport {
 		String id = createId("{}");
 		assertThat(this.mvc.get().uri("/v1/sessions/" + id + "/state")).hasStatusOk()
 			.hasBodyTextEqualTo("{\"optimizer\":" + DEFAULT_ADAM + ",\"precision\":\"float64\",\"step\":0,"
-					+ "\"holdsParameters\":false,\"tensors\":{}}");
+					+ "\"skippedSteps\":0,\"holdsParameters\":false,\"tensors\":{}}");
 	}
 
 	/**
