@@ -269,7 +269,8 @@ public final class OptimizerSession {
 				// the gradients' statistics: one read of each, before any of them is used
 				Clipping clipping = config.clipping();
 				double normType = (clipping instanceof Clipping.ByNorm byNorm) ? byNorm.normType() : 2.0;
-				GradientStatistics.Accumulator norms = new GradientStatistics.Accumulator();
+				GradientStatistics.Accumulator norms = new GradientStatistics.Accumulator(
+						this.precision == Precision.FLOAT32, normType);
 				double[] statistics = new double[3];
 				double[] maxAbs = new double[n];
 				int badGradient = -1;
@@ -305,8 +306,8 @@ public final class OptimizerSession {
 				}
 				else {
 					if (clipping instanceof Clipping.ByNorm byNorm) {
-						totalNorm = norms.totalNorm(normType);
-						gradScale = norms.clipCoefficient(byNorm.maxNorm(), normType);
+						totalNorm = norms.totalNorm();
+						gradScale = norms.clipCoefficient(byNorm.maxNorm());
 						clipped = gradScale < 1.0;
 					}
 					else if (clipping instanceof Clipping.ByValue byValue) {

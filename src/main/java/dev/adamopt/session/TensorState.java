@@ -49,6 +49,8 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 		this.name = name;
 		this.shape = shape;
 		this.size = (int) Tensor.checkShape(shape);
+		// zero moments; the parameter's bound comes with it (held: when it is held, sent: with each step)
+		this.bounds.reset(Double.POSITIVE_INFINITY);
 	}
 
 	/** A new state with zero moments (and zero maximum when {@code amsgrad}); allocates {@link #stateBytes}. */
@@ -248,11 +250,15 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 			}
 			float[] narrowTo = narrowed;
 			double[] copyTo = copy;
-			double maxAbsParam = (parameter != null) ? parameter.maxAbs() : Double.NaN;
+			// the sent parameter's largest magnitude (one read of it, remembered by the tensor); -1: the held one's bound
+			double maxAbsParam = (parameter != null) ? parameter.maxAbs() : -1;
 			return new Update() {
 
 				/** Whether the bounds could not prove this step finite, so they are recomputed after it. */
 				private boolean unproven;
+
+				/** The bound of the parameter's magnitude the step was checked with. */
+				private double paramBound = Double.POSITIVE_INFINITY;
 
 				@Override
 				public boolean hasGradient() {
@@ -281,8 +287,9 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 						return -1;
 					}
 					Float64 state = Float64.this;
+					this.paramBound = (maxAbsParam >= 0) ? maxAbsParam : state.bounds.parameterBound();
 					if (state.bounds.provesFinite(h, state.step + 1, false, gradScale, clipValue, maxAbsGrad,
-							maxAbsParam)) {
+							this.paramBound)) {
 						return -1;
 					}
 					this.unproven = true;
@@ -299,11 +306,12 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 						changed = AdamKernel.stepFloat64(p, g, state.firstMoment, state.secondMoment,
 								state.maxSecondMoment, state.step, h, gradScale, clipValue);
 						if (this.unproven) {
-							state.bounds.resetFloat64(state.parameter, state.firstMoment, state.secondMoment,
+							state.bounds.resetFromArraysFloat64(state.parameter, state.firstMoment, state.secondMoment,
 									state.maxSecondMoment);
 						}
 						else {
-							state.bounds.advance(h, state.step, false, gradScale, clipValue, maxAbsGrad, maxAbsParam);
+							state.bounds.advance(h, state.step, false, gradScale, clipValue, maxAbsGrad,
+									paramBound, changed, state.size);
 						}
 					}
 					answerUnchanged();
@@ -333,7 +341,7 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 			copyInto(parameter, held);
 			return () -> {
 				this.parameter = held;
-				this.bounds.resetFloat64(held, this.firstMoment, this.secondMoment, this.maxSecondMoment);
+				this.bounds.resetFromArraysFloat64(held, this.firstMoment, this.secondMoment, this.maxSecondMoment);
 			};
 		}
 
@@ -374,7 +382,7 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 				this.parameter = new double[this.size];
 				copyInto(checkpoint.parameter(), this.parameter);
 			}
-			this.bounds.resetFloat64(this.parameter, this.firstMoment, this.secondMoment, this.maxSecondMoment);
+			this.bounds.resetFromArraysFloat64(this.parameter, this.firstMoment, this.secondMoment, this.maxSecondMoment);
 		}
 
 		/** Copies or widens (exactly) the tensor's values into {@code target}. */
@@ -445,11 +453,15 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 			}
 			double[] widenTo = widened;
 			float[] copyTo = copy;
-			double maxAbsParam = (parameter != null) ? parameter.maxAbs() : Double.NaN;
+			// the sent parameter's largest magnitude (one read of it, remembered by the tensor); -1: the held one's bound
+			double maxAbsParam = (parameter != null) ? parameter.maxAbs() : -1;
 			return new Update() {
 
 				/** Whether the bounds could not prove this step finite, so they are recomputed after it. */
 				private boolean unproven;
+
+				/** The bound of the parameter's magnitude the step was checked with. */
+				private double paramBound = Double.POSITIVE_INFINITY;
 
 				@Override
 				public boolean hasGradient() {
@@ -478,8 +490,9 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 						return -1;
 					}
 					Float32 state = Float32.this;
+					this.paramBound = (maxAbsParam >= 0) ? maxAbsParam : state.bounds.parameterBound();
 					if (state.bounds.provesFinite(h, state.step + 1, true, gradScale, clipValue, maxAbsGrad,
-							maxAbsParam)) {
+							this.paramBound)) {
 						return -1;
 					}
 					this.unproven = true;
@@ -496,11 +509,12 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 						changed = AdamKernel.stepFloat32(p, g, state.firstMoment, state.secondMoment,
 								state.maxSecondMoment, state.step, h, gradScale, clipValue);
 						if (this.unproven) {
-							state.bounds.resetFloat32(state.parameter, state.firstMoment, state.secondMoment,
+							state.bounds.resetFromArraysFloat32(state.parameter, state.firstMoment, state.secondMoment,
 									state.maxSecondMoment);
 						}
 						else {
-							state.bounds.advance(h, state.step, true, gradScale, clipValue, maxAbsGrad, maxAbsParam);
+							state.bounds.advance(h, state.step, true, gradScale, clipValue, maxAbsGrad,
+									paramBound, changed, state.size);
 						}
 					}
 					answerUnchanged();
@@ -530,7 +544,7 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 			copyInto(parameter, held, "parameter", this.name);
 			return () -> {
 				this.parameter = held;
-				this.bounds.resetFloat32(held, this.firstMoment, this.secondMoment, this.maxSecondMoment);
+				this.bounds.resetFromArraysFloat32(held, this.firstMoment, this.secondMoment, this.maxSecondMoment);
 			};
 		}
 
@@ -574,7 +588,7 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 			}
 			this.parameter = param;
 			this.step = checkpoint.step();
-			this.bounds.resetFloat32(this.parameter, this.firstMoment, this.secondMoment, this.maxSecondMoment);
+			this.bounds.resetFromArraysFloat32(this.parameter, this.firstMoment, this.secondMoment, this.maxSecondMoment);
 		}
 
 		/**
