@@ -14,12 +14,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import tools.jackson.core.json.JsonReadFeature;
+import tools.jackson.core.json.JsonWriteFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * One torch trajectory from {@code src/test/resources/reference} (format in the README there): a run's optimizer,
- * precision, initial parameters and, per step, the gradients and the expected parameters and state.
+ * One torch trajectory from {@code src/test/resources/reference} (format in the README there) or from its
+ * {@code training} subdirectory (the training features: schedules, clipping, groups, non-finite steps; format in
+ * {@code training/README.md}): a run's optimizer, precision, initial parameters and, per step, the gradients and the
+ * expected parameters and state, plus for training cases whether the step was skipped, the learning rate it used and
+ * torch's total gradient norm.
  *
  * @param file the file name, e.g. {@code amsgrad.json}
  * @param root the whole document
@@ -29,20 +34,44 @@ public record ReferenceCase(String file, JsonNode root) {
 	/** The classpath directory that holds the cases. */
 	public static final String DIRECTORY = "reference";
 
+	/** The classpath directory that holds the training-feature cases. */
+	public static final String TRAINING_DIRECTORY = "reference/training";
+
 	/** Plain Jackson 3: doubles parsed correctly rounded, so every reference number arrives bit for bit. */
 	public static final JsonMapper JSON = JsonMapper.builder().build();
 
+	/**
+	 * JSON as Python's {@code json} module reads and writes it: besides RFC 8259, the bare tokens {@code NaN},
+	 * {@code Infinity} and {@code -Infinity} (the non-finite gradients of the {@code nonFinite} cases). The files are
+	 * read with it; request bodies that carry such gradients are written with it (plain Jackson would write them as
+	 * strings). Answers of the service are read with the strict {@link #JSON}.
+	 */
+	public static final JsonMapper PYTHON_JSON = JsonMapper.builder()
+		.enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+		.disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
+		.build();
+
 	/** Every {@code *.json} in the classpath directory {@value #DIRECTORY}, sorted by file name. */
 	public static List<ReferenceCase> all() {
-		URL url = ReferenceCase.class.getClassLoader().getResource(DIRECTORY);
+		return all(DIRECTORY);
+	}
+
+	/** Every training-feature case, in {@value #TRAINING_DIRECTORY}, sorted by file name. */
+	public static List<ReferenceCase> training() {
+		return all(TRAINING_DIRECTORY);
+	}
+
+	/** Every {@code *.json} directly in a classpath directory (not in its subdirectories), sorted by file name. */
+	public static List<ReferenceCase> all(String directory) {
+		URL url = ReferenceCase.class.getClassLoader().getResource(directory);
 		if (url == null) {
-			throw new IllegalStateException("no '" + DIRECTORY + "' directory on the test classpath");
+			throw new IllegalStateException("no '" + directory + "' directory on the test classpath");
 		}
 		try {
 			URI uri = url.toURI();
 			if ("jar".equals(uri.getScheme())) {
 				try (FileSystem jar = FileSystems.newFileSystem(uri, Map.of())) {
-					return load(jar.getPath(DIRECTORY));
+					return load(jar.getPath(directory));
 				}
 			}
 			return load(Path.of(uri));
@@ -60,7 +89,7 @@ public record ReferenceCase(String file, JsonNode root) {
 		try (Stream<Path> files = Files.list(directory)) {
 			for (Path file : files.filter((f) -> f.getFileName().toString().endsWith(".json")).sorted().toList()) {
 				String name = file.getFileName().toString();
-				cases.add(new ReferenceCase(name, JSON.readTree(Files.readString(file))));
+				cases.add(new ReferenceCase(name, PYTHON_JSON.readTree(Files.readString(file))));
 			}
 		}
 		return cases;
@@ -88,6 +117,11 @@ public record ReferenceCase(String file, JsonNode root) {
 		return optimizer().get("amsgrad").booleanValue();
 	}
 
+	/** The optimizer's {@code schedule}, or {@code null} when the learning rate is constant. */
+	public JsonNode schedule() {
+		return optimizer().get("schedule");
+	}
+
 	/** {name: tensor}, every tensor of the run in its order. */
 	public JsonNode initialParameters() {
 		return this.root.get("initialParameters");
@@ -102,9 +136,33 @@ public record ReferenceCase(String file, JsonNode root) {
 		int number = 1;
 		for (JsonNode step : this.root.get("steps")) {
 			steps.add(new Step(number++, step.get("gradients"), step.get("expectedParameters"),
-					step.get("expectedState")));
+					step.get("expectedState"), skipped(step), number(step, "expectedLearningRate"),
+					number(step, "expectedGradNorm")));
 		}
 		return steps;
+	}
+
+	/** A training step's {@code skipped}; {@code false} when absent (the plain cases have no such field). */
+	private static boolean skipped(JsonNode step) {
+		JsonNode value = step.get("skipped");
+		if (value == null) {
+			return false;
+		}
+		if (!value.isBoolean()) {
+			throw new IllegalArgumentException("skipped is not a boolean: " + value);
+		}
+		return value.booleanValue();
+	}
+
+	private static Double number(JsonNode step, String field) {
+		JsonNode value = step.get(field);
+		if (value == null) {
+			return null;
+		}
+		if (!value.isNumber()) {
+			throw new IllegalArgumentException(field + " is not a number: " + value);
+		}
+		return value.doubleValue();
 	}
 
 	@Override
@@ -115,13 +173,20 @@ public record ReferenceCase(String file, JsonNode root) {
 	/**
 	 * One step of a trajectory.
 	 *
-	 * @param number 1-based
-	 * @param gradients {name: tensor}; a tensor missing here had no gradient this step
+	 * @param number 1-based, counting skipped steps too
+	 * @param gradients {name: tensor}; a tensor missing here had no gradient this step; may hold NaN and infinities
 	 * @param expectedParameters {name: tensor} for every tensor after the step
 	 * @param expectedState {name: {step, firstMoment, secondMoment, maxSecondMoment?}} for every tensor that has had
 	 * a gradient so far
+	 * @param skipped whether the step changed nothing (a non-finite gradient under {@code "nonFinite": "skip"});
+	 * {@code false} in the plain cases
+	 * @param expectedLearningRate the default group's learning rate the step used; {@code null} when skipped and in
+	 * the plain cases
+	 * @param expectedGradNorm torch's total norm of the step's gradients before clipping, in the clipping's norm type;
+	 * {@code null} unless the case clips by norm
 	 */
-	public record Step(int number, JsonNode gradients, JsonNode expectedParameters, JsonNode expectedState) {
+	public record Step(int number, JsonNode gradients, JsonNode expectedParameters, JsonNode expectedState,
+			boolean skipped, Double expectedLearningRate, Double expectedGradNorm) {
 
 	}
 
