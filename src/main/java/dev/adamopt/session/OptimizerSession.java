@@ -506,14 +506,13 @@ public final class OptimizerSession {
 			if (this.latest != null || this.olderCount > 0) {
 				entries.put(IDEMPOTENCY_ENTRY, idempotencyJson());
 			}
-			if (this.history.size() > 0) {
-				entries.put(HISTORY_ENTRY, this.history.toJson());
-			}
+
 			// the remembered answer's arrays are never changed once answered: shared, not copied
 			Map<String, Tensor> answer = (this.latest != null && this.latest.answer != null) ? this.latest.answer
 					: Map.of();
 			return new PersistedSession(this.id, this.createdAt, this.lastUsedAt, this.version, checkpoint(),
-					new PersistedSession.Metadata(PersistedSession.Metadata.CURRENT, entries), answer);
+					new PersistedSession.Metadata(PersistedSession.Metadata.CURRENT, entries), answer,
+					this.history.toTensor());
 		}
 		finally {
 			this.lock.unlock();
@@ -660,8 +659,8 @@ public final class OptimizerSession {
 		session.version = saved.version() + versionGap;
 		Map<String, String> kept = new LinkedHashMap<>(saved.metadata().entries());
 		kept.remove(IDEMPOTENCY_ENTRY);
-		String history = kept.remove(HISTORY_ENTRY);
 		session.kept = Map.copyOf(kept);
+		Tensor history = saved.history();
 		if (history != null) {
 			try {
 				session.restoreHistory(history);
@@ -704,8 +703,7 @@ public final class OptimizerSession {
 	/** The session file's entry for the idempotency record. */
 	static final String IDEMPOTENCY_ENTRY = "idempotency";
 
-	/** The session file's entry for the step history. */
-	static final String HISTORY_ENTRY = "history";
+
 
 	private static final JsonMapper RECORD_MAPPER = JsonMapper.builder().build();
 
@@ -774,11 +772,11 @@ public final class OptimizerSession {
 		}
 	}
 
-	/** Sets the history from its file entry, reserving what it holds. */
-	private void restoreHistory(String json) {
+	/** Sets the history from its file's, reserving what it holds. */
+	private void restoreHistory(Tensor tensor) {
 		StepHistory restored = new StepHistory(this.capacity.historySize());
 		try {
-			restored.restore(json);
+			restored.restore(tensor);
 		}
 		catch (RuntimeException ex) {
 			throw new SessionException(Reason.INVALID_CHECKPOINT, "the session's step history is not valid: "

@@ -17,14 +17,21 @@ import dev.adamopt.tensor.Tensor;
  * @param metadata what other parts of the service keep with a session across restarts
  * @param answer the answer of the latest keyed step when the session does not answer it with the parameters it holds
  * (a client-held session's, or one whose held parameters were replaced since); empty otherwise
+ * @param history the session's step history ({@link StepHistory#toTensor()}), {@code null} when it has none
  */
 record PersistedSession(String id, Instant createdAt, Instant lastUsedAt, long version, Checkpoint checkpoint,
-		Metadata metadata, Map<String, Tensor> answer) {
+		Metadata metadata, Map<String, Tensor> answer, Tensor history) {
 
-	/** A session without a remembered answer. */
+	/** A session without a remembered answer or a history. */
 	PersistedSession(String id, Instant createdAt, Instant lastUsedAt, long version, Checkpoint checkpoint,
 			Metadata metadata) {
-		this(id, createdAt, lastUsedAt, version, checkpoint, metadata, Map.of());
+		this(id, createdAt, lastUsedAt, version, checkpoint, metadata, Map.of(), null);
+	}
+
+	/** A session without a history. */
+	PersistedSession(String id, Instant createdAt, Instant lastUsedAt, long version, Checkpoint checkpoint,
+			Metadata metadata, Map<String, Tensor> answer) {
+		this(id, createdAt, lastUsedAt, version, checkpoint, metadata, answer, null);
 	}
 
 	PersistedSession {

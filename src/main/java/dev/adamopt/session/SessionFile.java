@@ -39,18 +39,23 @@ import tools.jackson.databind.node.ObjectNode;
  * answer length      u64      (format version 2) 0 when there is no answer
  * answer             safetensors: the remembered answer of the latest keyed step, each parameter in the dtype it
  *                    was answered in (format version 2)
+ * history length     u64      (format version 3) 0 when there is no history
+ * history            safetensors: one F64 tensor "history" of shape [entries, 8], the step history
+ *                    ({@link StepHistory#toTensor()}; binary, so that a long history costs a copy, not a JSON text)
  * checksum           u32      CRC32C of every byte before it
  * </pre>
  *
- * Version 1 files (without the answer) are read as well.
+ * Version 1 files (without the answer) and version 2 files (without the history) are read as well.
  *
  * A file that does not end exactly after a matching checksum is refused: a torn or altered file is never read as a
  * session.
  */
 final class SessionFile {
 
-	/** The version this code writes; it reads this one and version 1. */
-	static final int FORMAT_VERSION = 2;
+	/** The version this code writes; it reads this one and versions 1 and 2. */
+	static final int FORMAT_VERSION = 3;
+
+	private static final String HISTORY = "history";
 
 	private static final byte[] MAGIC = "ADAMSESS".getBytes(StandardCharsets.US_ASCII);
 
@@ -94,6 +99,15 @@ final class SessionFile {
 			checked.write(littleEndian(8).putLong(Safetensors.length(answerHeader, session.answer())).array());
 			Safetensors.write(answerHeader, session.answer(), checked);
 		}
+		if (session.history() == null) {
+			checked.write(littleEndian(8).putLong(0).array());
+		}
+		else {
+			Map<String, Tensor> history = Map.of(HISTORY, session.history());
+			byte[] historyHeader = Safetensors.header(history, Map.of());
+			checked.write(littleEndian(8).putLong(Safetensors.length(historyHeader, history)).array());
+			Safetensors.write(historyHeader, history, checked);
+		}
 		out.write(littleEndian(4).putInt((int) checksum.getValue()).array());
 	}
 
@@ -125,7 +139,7 @@ final class SessionFile {
 			}
 			ByteBuffer fixed = ByteBuffer.wrap(readFully(checked, 8)).order(ByteOrder.LITTLE_ENDIAN);
 			int version = fixed.getInt();
-			if (version != FORMAT_VERSION && version != 1) {
+			if (version < 1 || version > FORMAT_VERSION) {
 				throw new CorruptException("format version " + Integer.toUnsignedString(version) + ", this service reads "
 						+ "versions 1 to " + FORMAT_VERSION);
 			}
@@ -137,22 +151,39 @@ final class SessionFile {
 			JsonNode header = parseHeader(readFully(checked, headerLength));
 			long checkpointLength = ByteBuffer.wrap(readFully(checked, 8)).order(ByteOrder.LITTLE_ENDIAN).getLong();
 			long before = 16L + headerLength + 8 + checkpointLength;
-			if (checkpointLength < 0 || before + ((version == 1) ? 4 : 12) > size) {
+			if (checkpointLength < 0 || before + ((version == 1) ? 4 : (version == 2) ? 12 : 20) > size) {
 				throw new CorruptException("truncated or corrupt: its lengths add up to more than the file's " + size
 						+ " bytes");
 			}
 			Safetensors.File file = Safetensors.read(new Bounded(checked, checkpointLength), checkpointLength, false);
 			Map<String, Tensor> answer = Map.of();
+			Tensor history = null;
 			long expected = before + 4;
 			if (version >= 2) {
 				long answerLength = ByteBuffer.wrap(readFully(checked, 8)).order(ByteOrder.LITTLE_ENDIAN).getLong();
-				expected = before + 8 + answerLength + 4;
-				if (answerLength < 0 || expected != size) {
+				expected = before + 8 + answerLength + ((version >= 3) ? 8 : 0) + 4;
+				if (answerLength < 0 || expected > size || (version == 2 && expected != size)) {
 					throw new CorruptException("truncated or corrupt: its lengths add up to " + expected + " bytes, the "
 							+ "file has " + size);
 				}
 				if (answerLength > 0) {
 					answer = Safetensors.read(new Bounded(checked, answerLength), answerLength, false).tensors();
+				}
+				if (version >= 3) {
+					long historyLength = ByteBuffer.wrap(readFully(checked, 8)).order(ByteOrder.LITTLE_ENDIAN).getLong();
+					expected += historyLength;
+					if (historyLength < 0 || expected != size) {
+						throw new CorruptException("truncated or corrupt: its lengths add up to " + expected
+								+ " bytes, the file has " + size);
+					}
+					if (historyLength > 0) {
+						history = Safetensors.read(new Bounded(checked, historyLength), historyLength, false)
+							.tensors()
+							.get(HISTORY);
+						if (history == null) {
+							throw new CorruptException("its history section lacks the tensor '" + HISTORY + "'");
+						}
+					}
 				}
 			}
 			else if (expected != size) {
@@ -170,7 +201,7 @@ final class SessionFile {
 			}
 			return new PersistedSession(text(header, "id"), instant(header, "createdAt"), instant(header, "lastUsedAt"),
 					number(header, "version"), this.checkpointFormat.decode(file), metadata(header.get("metadata")),
-					answer);
+					answer, history);
 		}
 		catch (EOFException ex) {
 			throw new CorruptException("truncated: " + ex.getMessage());

@@ -2,13 +2,9 @@ package dev.adamopt.session;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ArrayNode;
-import tools.jackson.databind.node.ObjectNode;
+import dev.adamopt.tensor.Tensor;
 
 /**
  * The latest steps of one session (what a dashboard plots): a ring of primitive columns, so that recording a step in
@@ -126,76 +122,60 @@ public final class StepHistory {
 		return entries;
 	}
 
-	private static final JsonMapper MAPPER = JsonMapper.builder().build();
+	/** The columns of {@link #toTensor()}, in order. */
+	static final int COLUMNS = 8;
 
 	/**
-	 * The entries as the session's file keeps them: columns of numbers, oldest first ({@code gradNorm} and
-	 * {@code loss} null where absent), so that a long history stays compact.
+	 * The entries as the session's file keeps them: one float64 tensor of shape [entries, 8], oldest first, columns
+	 * step, time (microseconds since the epoch), learning rate, gradient norm, update norm, loss (NaN for none),
+	 * flags (1 clipped, 2 skipped), duration (microseconds); whole numbers are exact in a double below 2^53. A copy:
+	 * the writer may take it while steps go on. {@code null} when there is no entry.
 	 */
-	String toJson() {
-		ObjectNode json = MAPPER.createObjectNode();
-		ArrayNode steps = json.putArray("step");
-		ArrayNode times = json.putArray("timeMicros");
-		ArrayNode rates = json.putArray("learningRate");
-		ArrayNode gradNorms = json.putArray("gradNorm");
-		ArrayNode updateNorms = json.putArray("updateNorm");
-		ArrayNode losses = json.putArray("loss");
-		ArrayNode flags = json.putArray("flags");
-		ArrayNode durations = json.putArray("durationMicros");
+	Tensor toTensor() {
+		if (this.count == 0) {
+			return null;
+		}
 		Columns c = this.columns;
+		double[] data = new double[this.count * COLUMNS];
 		for (int k = 0; k < this.count; k++) {
 			int i = (this.start + k) % c.length;
-			steps.add(c.steps[i]);
-			times.add(c.times[i]);
-			rates.add(c.learningRates[i]);
-			addFinite(gradNorms, c.gradNorms[i]);
-			updateNorms.add(c.updateNorms[i]);
-			addFinite(losses, c.losses[i]);
-			flags.add(c.flags[i]);
-			durations.add(c.durations[i]);
+			int row = k * COLUMNS;
+			data[row] = c.steps[i];
+			data[row + 1] = c.times[i];
+			data[row + 2] = c.learningRates[i];
+			data[row + 3] = c.gradNorms[i];
+			data[row + 4] = c.updateNorms[i];
+			data[row + 5] = c.losses[i];
+			data[row + 6] = c.flags[i];
+			data[row + 7] = c.durations[i];
 		}
-		return MAPPER.writeValueAsString(json);
-	}
-
-	private static void addFinite(ArrayNode array, double value) {
-		if (Double.isFinite(value)) {
-			array.add(value);
-		}
-		else {
-			array.addNull();
-		}
+		return Tensor.ofFloat64(new int[] { this.count, COLUMNS }, data);
 	}
 
 	/**
 	 * Sets the entries from their file form (the newest {@code capacity} of them); the bytes it then takes are
 	 * {@link #bytes()}.
-	 * @throws IllegalArgumentException if the JSON is not a history
+	 * @throws IllegalArgumentException if the tensor is not a history
 	 */
-	void restore(String text) {
-		JsonNode json = MAPPER.readTree(text);
-		String[] names = { "step", "timeMicros", "learningRate", "gradNorm", "updateNorm", "loss", "flags",
-				"durationMicros" };
-		int n = -1;
-		for (String name : names) {
-			JsonNode column = json.path(name);
-			if (!column.isArray() || (n >= 0 && column.size() != n)) {
-				throw new IllegalArgumentException("the history needs columns " + Arrays.toString(names)
-						+ " of one length");
-			}
-			n = column.size();
+	void restore(Tensor tensor) {
+		int[] shape = tensor.shape();
+		if (shape.length != 2 || shape[1] != COLUMNS) {
+			throw new IllegalArgumentException("the history is a tensor of shape [entries, " + COLUMNS + "], got "
+					+ java.util.Arrays.toString(shape));
 		}
+		int n = shape[0];
 		int keep = Math.min(n, this.capacity);
 		Columns c = new Columns((keep == 0) ? 0 : Math.min(this.capacity, Math.max(FIRST_LENGTH, keep)));
 		for (int k = 0; k < keep; k++) {
-			int j = n - keep + k;
-			c.steps[k] = json.get("step").get(j).asLong();
-			c.times[k] = json.get("timeMicros").get(j).asLong();
-			c.learningRates[k] = json.get("learningRate").get(j).asDouble();
-			c.gradNorms[k] = orNaN(json.get("gradNorm").get(j));
-			c.updateNorms[k] = json.get("updateNorm").get(j).asDouble();
-			c.losses[k] = orNaN(json.get("loss").get(j));
-			c.flags[k] = (byte) json.get("flags").get(j).asInt();
-			c.durations[k] = json.get("durationMicros").get(j).asLong();
+			int row = (n - keep + k) * COLUMNS;
+			c.steps[k] = (long) tensor.get(row);
+			c.times[k] = (long) tensor.get(row + 1);
+			c.learningRates[k] = tensor.get(row + 2);
+			c.gradNorms[k] = tensor.get(row + 3);
+			c.updateNorms[k] = tensor.get(row + 4);
+			c.losses[k] = tensor.get(row + 5);
+			c.flags[k] = (byte) tensor.get(row + 6);
+			c.durations[k] = (long) tensor.get(row + 7);
 		}
 		this.columns = c;
 		this.start = 0;
@@ -207,10 +187,6 @@ public final class StepHistory {
 		this.columns = other.columns;
 		this.start = other.start;
 		this.count = other.count;
-	}
-
-	private static double orNaN(JsonNode value) {
-		return value.isNumber() ? value.asDouble() : Double.NaN;
 	}
 
 	/** The history's columns. */

@@ -71,6 +71,12 @@ final class PersistenceTestSupport {
 		assertSameCheckpoint(actual.checkpoint(), expected.checkpoint());
 		assertThat(actual.answer().keySet()).containsExactlyElementsOf(expected.answer().keySet());
 		expected.answer().forEach((name, tensor) -> assertSameBits("answer " + name, actual.answer().get(name), tensor));
+		if (expected.history() == null) {
+			assertThat(actual.history()).as("history").isNull();
+		}
+		else {
+			assertSameBits("history", actual.history(), expected.history());
+		}
 	}
 
 	static void assertSameCheckpoint(Checkpoint actual, Checkpoint expected) {

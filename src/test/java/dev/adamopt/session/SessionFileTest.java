@@ -28,7 +28,34 @@ class SessionFileTest {
 
 	static Stream<PersistedSession> sessions() {
 		return Stream.of(PersistenceTestSupport.float64Held(), PersistenceTestSupport.float32ClientHeld(),
-				PersistenceTestSupport.empty(), withAnswer(PersistenceTestSupport.float32ClientHeld()));
+				PersistenceTestSupport.empty(), withAnswer(PersistenceTestSupport.float32ClientHeld()),
+				withHistory(withAnswer(PersistenceTestSupport.float64Held())));
+	}
+
+	/** The session with a step history: NaN where a norm or a loss is absent, whole numbers up to 2^53. */
+	private static PersistedSession withHistory(PersistedSession session) {
+		StepHistory history = new StepHistory(100);
+		for (int i = 1; i <= 20; i++) {
+			history.record(history.prepareRoom(), i, (1L << 53) - 1 - i, 0.1 * i, (i == 3) ? Double.NaN : i,
+					1e-300 * i, (i % 2 == 0) ? Double.NaN : -0.0, i % 3 == 0, i == 3, 17L * i);
+		}
+		return new PersistedSession(session.id(), session.createdAt(), session.lastUsedAt(), session.version(),
+				session.checkpoint(), session.metadata(), session.answer(), history.toTensor());
+	}
+
+	@Test
+	void versionTwoFileWithoutAHistoryShouldStillBeRead() throws IOException {
+		PersistedSession session = withAnswer(PersistenceTestSupport.float64Held());
+		byte[] file = write(session);
+		// version 2 is version 3 without the 8-byte history length before the checksum
+		byte[] v2 = new byte[file.length - 8];
+		System.arraycopy(file, 0, v2, 0, file.length - 12);
+		ByteBuffer.wrap(v2).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 2);
+		java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+		crc.update(v2, 0, v2.length - 4);
+		ByteBuffer.wrap(v2).order(ByteOrder.LITTLE_ENDIAN).putInt(v2.length - 4, (int) crc.getValue());
+
+		assertSameSession(read(v2), session);
 	}
 
 	/** The session with a remembered answer in both dtypes, as a client-held session keeps one. */
@@ -44,9 +71,9 @@ class SessionFileTest {
 	void versionOneFileWithoutAnAnswerShouldStillBeRead() throws IOException {
 		PersistedSession session = PersistenceTestSupport.float64Held();
 		byte[] file = write(session);
-		// version 1 is version 2 without the 8-byte answer length before the checksum
-		byte[] v1 = new byte[file.length - 8];
-		System.arraycopy(file, 0, v1, 0, file.length - 12);
+		// version 1 is version 3 without the 8-byte answer and history lengths before the checksum
+		byte[] v1 = new byte[file.length - 16];
+		System.arraycopy(file, 0, v1, 0, file.length - 20);
 		ByteBuffer.wrap(v1).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 1);
 		java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
 		crc.update(v1, 0, v1.length - 4);
@@ -79,9 +106,10 @@ class SessionFileTest {
 		assertThat(checkpointLength).isEqualTo(checkpoint.size());
 		int start = 16 + headerLength + 8;
 		assertThat(Arrays.copyOfRange(file, start, start + checkpoint.size())).isEqualTo(checkpoint.toByteArray());
-		// no remembered answer: its length is 0
+		// no remembered answer and no history: their lengths are 0
 		assertThat(layout.getLong(start + checkpoint.size())).isZero();
-		assertThat(file).hasSize(start + checkpoint.size() + 8 + 4);
+		assertThat(layout.getLong(start + checkpoint.size() + 8)).isZero();
+		assertThat(file).hasSize(start + checkpoint.size() + 8 + 8 + 4);
 	}
 
 	@Test
@@ -101,7 +129,8 @@ class SessionFileTest {
 	@Test
 	void changedDataShouldBeRefusedAsAChecksumMismatch() throws IOException {
 		byte[] file = write(PersistenceTestSupport.float64Held());
-		file[file.length - 20] ^= 0x10;
+		// a byte of the checkpoint's data (the answer and history lengths and the checksum follow it)
+		file[file.length - 28] ^= 0x10;
 
 		assertThatExceptionOfType(SessionFile.CorruptException.class).isThrownBy(() -> read(file))
 			.withMessageContaining("checksum mismatch");
@@ -132,10 +161,10 @@ class SessionFileTest {
 	@Test
 	void fileOfAnotherFormatVersionShouldBeRefusedNamingTheVersion() throws IOException {
 		byte[] file = write(PersistenceTestSupport.float64Held());
-		ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 3);
+		ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 4);
 
 		assertThatExceptionOfType(SessionFile.CorruptException.class).isThrownBy(() -> read(file))
-			.withMessageContaining("format version 3, this service reads versions 1 to 2");
+			.withMessageContaining("format version 4, this service reads versions 1 to 3");
 	}
 
 	@Test
