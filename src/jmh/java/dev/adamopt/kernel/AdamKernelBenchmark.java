@@ -22,7 +22,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * measured in the same run, same arrays); {@code arraycopy} is the JDK's copy of one array, for reference.
  * Achieved fraction of the bound = time(stream) / time(adamStep).
  * <p>
- * Run: {@code ./mvnw -Pbenchmark test-compile exec:exec} (all sizes and precisions, ~4 minutes), or pick with JMH
+ * <p>
+ * {@code clippedStep} is a step with clipping by norm and the step statistics, as a session runs it for one tensor:
+ * the statistics pass over the gradient ({@link GradientStatistics}), torch's clip coefficient
+ * ({@link GradientStatistics.Accumulator}, max norm 1 here, so the gradient really is scaled: its norm is about
+ * {@code 0.0058 √size}), {@link StateBounds#provesFinite}, the clipping step returning the update norm, and
+ * {@link StateBounds#advance}. Issue 7 asks {@code clippedStep / adamStep <= 1.3} at 10M parameters.
+ * <p>
+ * Run: {@code ./mvnw -Pbenchmark test-compile exec:exec} (all sizes and precisions, ~6 minutes), or pick with JMH
  * options, e.g. {@code -Dbenchmark.args="AdamKernelBenchmark -p size=10000000 -p precision=float64"}.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -33,7 +40,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 public class AdamKernelBenchmark {
 
-	@Param({ "1000000", "10000000" })
+	@Param({ "1000", "1000000", "10000000" })
 	int size;
 
 	@Param({ "float64", "float32" })
@@ -46,6 +53,10 @@ public class AdamKernelBenchmark {
 	private float[] p32, g32, m32, v32, copy32;
 
 	private long step;
+
+	private final double[] statistics = new double[3];
+
+	private final StateBounds bounds = new StateBounds();
 
 	@Setup(Level.Trial)
 	public void setUp() {
@@ -68,6 +79,7 @@ public class AdamKernelBenchmark {
 			this.v32 = new float[this.size];
 			this.copy32 = new float[this.size];
 		}
+		this.bounds.reset(1.0);
 	}
 
 	@Benchmark
@@ -79,6 +91,35 @@ public class AdamKernelBenchmark {
 		else {
 			AdamKernel.stepFloat32(this.p32, this.g32, this.m32, this.v32, null, this.step, this.hyperparameters);
 		}
+	}
+
+	@Benchmark
+	public double clippedStep() {
+		this.step++;
+		boolean float32 = this.p64 == null;
+		double[] out = this.statistics;
+		if (float32) {
+			GradientStatistics.gradientStatisticsFloat32(this.g32, 2, out);
+		}
+		else {
+			GradientStatistics.gradientStatisticsFloat64(this.g64, 2, out);
+		}
+		GradientStatistics.Accumulator accumulator = new GradientStatistics.Accumulator(float32, 2);
+		accumulator.add(out);
+		double scale = accumulator.clipCoefficient(1.0);
+		double maxAbsParam = this.bounds.parameterBound();
+		if (!this.bounds.provesFinite(this.hyperparameters, this.step, float32, scale, Double.POSITIVE_INFINITY,
+				out[1], maxAbsParam)) {
+			throw new IllegalStateException("not proven finite at step " + this.step);
+		}
+		double updateSquaredSum = float32
+				? AdamKernel.stepFloat32(this.p32, this.g32, this.m32, this.v32, null, this.step, this.hyperparameters,
+						scale, Double.POSITIVE_INFINITY)
+				: AdamKernel.stepFloat64(this.p64, this.g64, this.m64, this.v64, null, this.step, this.hyperparameters,
+						scale, Double.POSITIVE_INFINITY);
+		this.bounds.advance(this.hyperparameters, this.step, float32, scale, Double.POSITIVE_INFINITY, out[1],
+				maxAbsParam, updateSquaredSum, this.size);
+		return updateSquaredSum + accumulator.l2Norm();
 	}
 
 	/** Reads p, g, m, v and writes p, m, v like the step, with no arithmetic to speak of: the bandwidth bound. */
