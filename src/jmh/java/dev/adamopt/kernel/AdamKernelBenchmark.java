@@ -122,6 +122,29 @@ public class AdamKernelBenchmark {
 		return updateSquaredSum + accumulator.l2Norm();
 	}
 
+	/** clippedStep's first part alone: the statistics pass over the gradient. */
+	@Benchmark
+	public double[] gradientStatistics() {
+		if (this.p64 != null) {
+			GradientStatistics.gradientStatisticsFloat64(this.g64, 2, this.statistics);
+		}
+		else {
+			GradientStatistics.gradientStatisticsFloat32(this.g32, 2, this.statistics);
+		}
+		return this.statistics;
+	}
+
+	/** clippedStep's second part alone: the step scaled by a clip coefficient, returning the update norm. */
+	@Benchmark
+	public double scaledStep() {
+		this.step++;
+		return (this.p64 != null)
+				? AdamKernel.stepFloat64(this.p64, this.g64, this.m64, this.v64, null, this.step, this.hyperparameters,
+						0.25, Double.POSITIVE_INFINITY)
+				: AdamKernel.stepFloat32(this.p32, this.g32, this.m32, this.v32, null, this.step, this.hyperparameters,
+						0.25, Double.POSITIVE_INFINITY);
+	}
+
 	/** Reads p, g, m, v and writes p, m, v like the step, with no arithmetic to speak of: the bandwidth bound. */
 	@Benchmark
 	public void stream() {

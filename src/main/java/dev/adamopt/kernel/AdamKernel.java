@@ -194,14 +194,17 @@ public final class AdamKernel {
 	 * <ul>
 	 * <li>The update norm as a plain {@code sum += d * d} in the fused loop: 5.33 us against 4.90 for the plain step
 	 * (1.09x). The float64 loop is bound by the vector divide and square root; C2's in-order reduction of each vector
-	 * runs on the adders beside them. Eight partial sums by hand (manual unrolling) stop C2 from vectorising: not
-	 * used.</li>
-	 * <li>One loop per variant, each in its own small method (generated, eight per precision): the same eight loops
-	 * in one method made the clipped step 2.6x slower (16.6 us against 6.3; C2 compiles a large method with several
-	 * loops less well).</li>
-	 * <li>Separate loops without the clip multiply and clamp for {@code gradScale} 1 and {@code clipValue} +inf, the
-	 * common case: the clipped loop costs 5-15 % more (6.3 us against 6.0 in float64, 68 against 59 in float32 at
-	 * 65,536 elements).</li>
+	 * runs on the adders beside them.</li>
+	 * <li>One loop per variant, each in its own small method (generated, eight per precision): with the same eight
+	 * loops in one method the clipped step took 1.9x the plain step's time (float32: 3.6x) in the same run, split
+	 * 1.3x (float32: 2-3x; a loaded machine, so ratios within one run only). C2 compiles a large method with several
+	 * loops less well.</li>
+	 * <li>Clipping by norm costs the step nothing: without a clamp, {@code (grad * scale) * gradSign} is exactly
+	 * {@code grad * (scale * gradSign)} (gradSign is 1 or -1), so the plain loops run with the scale as their sign.
+	 * Only clipping by value runs the clamped loops (min and max with Java's NaN and signed-zero rules are several
+	 * vector instructions each): 5-15 % slower than the plain loops (6.3 us against 6.0 in float64, 68 against 59 in
+	 * float32 at 65,536 elements). Before this, norm clipping ran the clamped loops: 10M float64, 19.5-21.3 ms against
+	 * 12.9-15.1 for the plain step (five rounds).</li>
 	 * </ul>
 	 * @param gradScale the factor every gradient element is multiplied by (torch's clamped clip coefficient), finite
 	 * @param clipValue the bound of {@code clip_grad_value_}, {@code >= 0}; {@link Double#POSITIVE_INFINITY} for none
@@ -227,41 +230,44 @@ public final class AdamKernel {
 		double l2 = decoupled ? 0.0 : h.weightDecay();
 		double scale = gradScale;
 		double clip = clipValue;
-		boolean clipping = scale != 1.0 || clip != Double.POSITIVE_INFINITY;
-		if (clipping) {
+		// Without clamping, (grad * scale) * gradSign == grad * (scale * gradSign) exactly (gradSign is +-1): the
+		// scaled loops are the plain step's loops, whose gradSign is the scale.
+		boolean clamping = clip != Double.POSITIVE_INFINITY;
+		double signedScale = scale * gradSign;
+		if (clamping) {
 			if (l2 != 0) {
 				return h.amsgrad()
-						? clippedL2AmsgradFloat64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign, l2,
-							decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps,
-							scale, clip)
-						: clippedL2Float64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign, l2,
-							decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps,
-							scale, clip);
+						? clampedL2AmsgradFloat64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign,
+							l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+							clip)
+						: clampedL2Float64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign,
+							l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+							clip);
 			}
 			return h.amsgrad()
-					? clippedDecayAmsgradFloat64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign, l2,
-							decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps,
-							scale, clip)
-					: clippedDecayFloat64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign, l2,
-							decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps,
-							scale, clip);
+					? clampedDecayAmsgradFloat64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign,
+							l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+							clip)
+					: clampedDecayFloat64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign,
+							l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+							clip);
 		}
 		if (l2 != 0) {
 			return h.amsgrad()
-					? unclippedL2AmsgradFloat64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign, l2,
-						decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps,
-						scale, clip)
-					: unclippedL2Float64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign, l2,
-						decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps,
-						scale, clip);
+					? scaledL2AmsgradFloat64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, signedScale,
+						l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+						clip)
+					: scaledL2Float64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, signedScale,
+						l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+						clip);
 		}
 		return h.amsgrad()
-				? unclippedDecayAmsgradFloat64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign, l2,
-						decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps,
-						scale, clip)
-				: unclippedDecayFloat64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign, l2,
-						decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps,
-						scale, clip);
+				? scaledDecayAmsgradFloat64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, signedScale,
+						l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+						clip)
+				: scaledDecayFloat64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, signedScale,
+						l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+						clip);
 	}
 
 	/**
@@ -306,51 +312,54 @@ public final class AdamKernel {
 		float l2 = decoupled ? 0.0f : (float) h.weightDecay();
 		float scale = (float) gradScale;
 		float clip = (float) clipValue;
-		boolean clipping = scale != 1.0f || clip != Float.POSITIVE_INFINITY;
-		if (clipping) {
+		boolean clamping = clip != Float.POSITIVE_INFINITY;
+		float signedScale = scale * gradSign;
+		if (clamping) {
 			if (l2 != 0) {
 				return h.amsgrad()
-						? clippedL2AmsgradFloat32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign, l2,
-							decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps,
-							scale, clip)
-						: clippedL2Float32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign, l2,
-							decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps,
-							scale, clip);
+						? clampedL2AmsgradFloat32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign,
+							l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+							clip)
+						: clampedL2Float32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign,
+							l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+							clip);
 			}
 			return h.amsgrad()
-					? clippedDecayAmsgradFloat32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign, l2,
-							decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps,
-							scale, clip)
-					: clippedDecayFloat32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign, l2,
-							decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps,
-							scale, clip);
+					? clampedDecayAmsgradFloat32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign,
+							l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+							clip)
+					: clampedDecayFloat32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign,
+							l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+							clip);
 		}
 		if (l2 != 0) {
 			return h.amsgrad()
-					? unclippedL2AmsgradFloat32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign, l2,
-						decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps,
-						scale, clip)
-					: unclippedL2Float32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign, l2,
-						decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps,
-						scale, clip);
+					? scaledL2AmsgradFloat32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, signedScale,
+						l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+						clip)
+					: scaledL2Float32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, signedScale,
+						l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+						clip);
 		}
 		return h.amsgrad()
-				? unclippedDecayAmsgradFloat32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign, l2,
-						decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps,
-						scale, clip)
-				: unclippedDecayFloat32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign, l2,
-						decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps,
-						scale, clip);
+				? scaledDecayAmsgradFloat32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, signedScale,
+						l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+						clip)
+				: scaledDecayFloat32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, signedScale,
+						l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+						clip);
 	}
+
+
 
 
 
 	// Generated loops start: one method per variant, each a single loop (see the step's comment).
 
-	private static double clippedL2AmsgradFloat64(double[] param, double[] grad, double[] firstMoment,
-			double[] secondMoment, double[] maxSecondMoment, int n, double gradSign, double l2, double decay, double beta1,
-			double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize, double biasCorrection2Sqrt,
-			double eps, double scale, double clip) {
+	private static double clampedL2AmsgradFloat64(double[] param, double[] grad, double[] firstMoment,
+			double[] secondMoment, double[] maxSecondMoment, int n, double gradSign, double l2, double decay,
+			double beta1, double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize,
+			double biasCorrection2Sqrt, double eps, double scale, double clip) {
 		double sum = 0;
 		for (int i = 0; i < n; i++) {
 			double p0 = param[i];
@@ -370,10 +379,10 @@ public final class AdamKernel {
 		return sum;
 	}
 
-	private static double clippedL2Float64(double[] param, double[] grad, double[] firstMoment,
-			double[] secondMoment, double[] maxSecondMoment, int n, double gradSign, double l2, double decay, double beta1,
-			double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize, double biasCorrection2Sqrt,
-			double eps, double scale, double clip) {
+	private static double clampedL2Float64(double[] param, double[] grad, double[] firstMoment,
+			double[] secondMoment, double[] maxSecondMoment, int n, double gradSign, double l2, double decay,
+			double beta1, double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize,
+			double biasCorrection2Sqrt, double eps, double scale, double clip) {
 		double sum = 0;
 		for (int i = 0; i < n; i++) {
 			double p0 = param[i];
@@ -391,10 +400,10 @@ public final class AdamKernel {
 		return sum;
 	}
 
-	private static double clippedDecayAmsgradFloat64(double[] param, double[] grad, double[] firstMoment,
-			double[] secondMoment, double[] maxSecondMoment, int n, double gradSign, double l2, double decay, double beta1,
-			double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize, double biasCorrection2Sqrt,
-			double eps, double scale, double clip) {
+	private static double clampedDecayAmsgradFloat64(double[] param, double[] grad, double[] firstMoment,
+			double[] secondMoment, double[] maxSecondMoment, int n, double gradSign, double l2, double decay,
+			double beta1, double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize,
+			double biasCorrection2Sqrt, double eps, double scale, double clip) {
 		double sum = 0;
 		for (int i = 0; i < n; i++) {
 			double p0 = param[i];
@@ -414,10 +423,10 @@ public final class AdamKernel {
 		return sum;
 	}
 
-	private static double clippedDecayFloat64(double[] param, double[] grad, double[] firstMoment,
-			double[] secondMoment, double[] maxSecondMoment, int n, double gradSign, double l2, double decay, double beta1,
-			double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize, double biasCorrection2Sqrt,
-			double eps, double scale, double clip) {
+	private static double clampedDecayFloat64(double[] param, double[] grad, double[] firstMoment,
+			double[] secondMoment, double[] maxSecondMoment, int n, double gradSign, double l2, double decay,
+			double beta1, double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize,
+			double biasCorrection2Sqrt, double eps, double scale, double clip) {
 		double sum = 0;
 		for (int i = 0; i < n; i++) {
 			double p0 = param[i];
@@ -435,15 +444,15 @@ public final class AdamKernel {
 		return sum;
 	}
 
-	private static double unclippedL2AmsgradFloat64(double[] param, double[] grad, double[] firstMoment,
-			double[] secondMoment, double[] maxSecondMoment, int n, double gradSign, double l2, double decay, double beta1,
-			double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize, double biasCorrection2Sqrt,
-			double eps, double scale, double clip) {
+	private static double scaledL2AmsgradFloat64(double[] param, double[] grad, double[] firstMoment,
+			double[] secondMoment, double[] maxSecondMoment, int n, double signedScale, double l2, double decay,
+			double beta1, double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize,
+			double biasCorrection2Sqrt, double eps, double scale, double clip) {
 		double sum = 0;
 		for (int i = 0; i < n; i++) {
 			double p0 = param[i];
 			double p = p0;
-			double g = Math.fma(p, l2, grad[i] * gradSign);
+			double g = Math.fma(p, l2, grad[i] * signedScale);
 			double m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
 			double v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
 			double vMax = Math.max(maxSecondMoment[i], v);
@@ -458,15 +467,15 @@ public final class AdamKernel {
 		return sum;
 	}
 
-	private static double unclippedL2Float64(double[] param, double[] grad, double[] firstMoment,
-			double[] secondMoment, double[] maxSecondMoment, int n, double gradSign, double l2, double decay, double beta1,
-			double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize, double biasCorrection2Sqrt,
-			double eps, double scale, double clip) {
+	private static double scaledL2Float64(double[] param, double[] grad, double[] firstMoment,
+			double[] secondMoment, double[] maxSecondMoment, int n, double signedScale, double l2, double decay,
+			double beta1, double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize,
+			double biasCorrection2Sqrt, double eps, double scale, double clip) {
 		double sum = 0;
 		for (int i = 0; i < n; i++) {
 			double p0 = param[i];
 			double p = p0;
-			double g = Math.fma(p, l2, grad[i] * gradSign);
+			double g = Math.fma(p, l2, grad[i] * signedScale);
 			double m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
 			double v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
 			firstMoment[i] = m;
@@ -479,15 +488,15 @@ public final class AdamKernel {
 		return sum;
 	}
 
-	private static double unclippedDecayAmsgradFloat64(double[] param, double[] grad, double[] firstMoment,
-			double[] secondMoment, double[] maxSecondMoment, int n, double gradSign, double l2, double decay, double beta1,
-			double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize, double biasCorrection2Sqrt,
-			double eps, double scale, double clip) {
+	private static double scaledDecayAmsgradFloat64(double[] param, double[] grad, double[] firstMoment,
+			double[] secondMoment, double[] maxSecondMoment, int n, double signedScale, double l2, double decay,
+			double beta1, double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize,
+			double biasCorrection2Sqrt, double eps, double scale, double clip) {
 		double sum = 0;
 		for (int i = 0; i < n; i++) {
 			double p0 = param[i];
 			double p = p0 * decay;
-			double g = grad[i] * gradSign;
+			double g = grad[i] * signedScale;
 			double m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
 			double v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
 			double vMax = Math.max(maxSecondMoment[i], v);
@@ -502,15 +511,15 @@ public final class AdamKernel {
 		return sum;
 	}
 
-	private static double unclippedDecayFloat64(double[] param, double[] grad, double[] firstMoment,
-			double[] secondMoment, double[] maxSecondMoment, int n, double gradSign, double l2, double decay, double beta1,
-			double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize, double biasCorrection2Sqrt,
-			double eps, double scale, double clip) {
+	private static double scaledDecayFloat64(double[] param, double[] grad, double[] firstMoment,
+			double[] secondMoment, double[] maxSecondMoment, int n, double signedScale, double l2, double decay,
+			double beta1, double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize,
+			double biasCorrection2Sqrt, double eps, double scale, double clip) {
 		double sum = 0;
 		for (int i = 0; i < n; i++) {
 			double p0 = param[i];
 			double p = p0 * decay;
-			double g = grad[i] * gradSign;
+			double g = grad[i] * signedScale;
 			double m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
 			double v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
 			firstMoment[i] = m;
@@ -523,10 +532,10 @@ public final class AdamKernel {
 		return sum;
 	}
 
-	private static double clippedL2AmsgradFloat32(float[] param, float[] grad, float[] firstMoment,
-			float[] secondMoment, float[] maxSecondMoment, int n, float gradSign, float l2, float decay, float beta1,
-			float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize, float biasCorrection2Sqrt,
-			float eps, float scale, float clip) {
+	private static double clampedL2AmsgradFloat32(float[] param, float[] grad, float[] firstMoment,
+			float[] secondMoment, float[] maxSecondMoment, int n, float gradSign, float l2, float decay,
+			float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize,
+			float biasCorrection2Sqrt, float eps, float scale, float clip) {
 		double total = 0;
 		for (int base = 0; base < n; base += UPDATE_NORM_BLOCK) {
 			int end = Math.min(n, base + UPDATE_NORM_BLOCK);
@@ -551,10 +560,10 @@ public final class AdamKernel {
 		return total;
 	}
 
-	private static double clippedL2Float32(float[] param, float[] grad, float[] firstMoment,
-			float[] secondMoment, float[] maxSecondMoment, int n, float gradSign, float l2, float decay, float beta1,
-			float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize, float biasCorrection2Sqrt,
-			float eps, float scale, float clip) {
+	private static double clampedL2Float32(float[] param, float[] grad, float[] firstMoment,
+			float[] secondMoment, float[] maxSecondMoment, int n, float gradSign, float l2, float decay,
+			float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize,
+			float biasCorrection2Sqrt, float eps, float scale, float clip) {
 		double total = 0;
 		for (int base = 0; base < n; base += UPDATE_NORM_BLOCK) {
 			int end = Math.min(n, base + UPDATE_NORM_BLOCK);
@@ -577,10 +586,10 @@ public final class AdamKernel {
 		return total;
 	}
 
-	private static double clippedDecayAmsgradFloat32(float[] param, float[] grad, float[] firstMoment,
-			float[] secondMoment, float[] maxSecondMoment, int n, float gradSign, float l2, float decay, float beta1,
-			float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize, float biasCorrection2Sqrt,
-			float eps, float scale, float clip) {
+	private static double clampedDecayAmsgradFloat32(float[] param, float[] grad, float[] firstMoment,
+			float[] secondMoment, float[] maxSecondMoment, int n, float gradSign, float l2, float decay,
+			float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize,
+			float biasCorrection2Sqrt, float eps, float scale, float clip) {
 		double total = 0;
 		for (int base = 0; base < n; base += UPDATE_NORM_BLOCK) {
 			int end = Math.min(n, base + UPDATE_NORM_BLOCK);
@@ -605,10 +614,10 @@ public final class AdamKernel {
 		return total;
 	}
 
-	private static double clippedDecayFloat32(float[] param, float[] grad, float[] firstMoment,
-			float[] secondMoment, float[] maxSecondMoment, int n, float gradSign, float l2, float decay, float beta1,
-			float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize, float biasCorrection2Sqrt,
-			float eps, float scale, float clip) {
+	private static double clampedDecayFloat32(float[] param, float[] grad, float[] firstMoment,
+			float[] secondMoment, float[] maxSecondMoment, int n, float gradSign, float l2, float decay,
+			float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize,
+			float biasCorrection2Sqrt, float eps, float scale, float clip) {
 		double total = 0;
 		for (int base = 0; base < n; base += UPDATE_NORM_BLOCK) {
 			int end = Math.min(n, base + UPDATE_NORM_BLOCK);
@@ -631,10 +640,10 @@ public final class AdamKernel {
 		return total;
 	}
 
-	private static double unclippedL2AmsgradFloat32(float[] param, float[] grad, float[] firstMoment,
-			float[] secondMoment, float[] maxSecondMoment, int n, float gradSign, float l2, float decay, float beta1,
-			float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize, float biasCorrection2Sqrt,
-			float eps, float scale, float clip) {
+	private static double scaledL2AmsgradFloat32(float[] param, float[] grad, float[] firstMoment,
+			float[] secondMoment, float[] maxSecondMoment, int n, float signedScale, float l2, float decay,
+			float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize,
+			float biasCorrection2Sqrt, float eps, float scale, float clip) {
 		double total = 0;
 		for (int base = 0; base < n; base += UPDATE_NORM_BLOCK) {
 			int end = Math.min(n, base + UPDATE_NORM_BLOCK);
@@ -642,7 +651,7 @@ public final class AdamKernel {
 			for (int i = base; i < end; i++) {
 				float p0 = param[i];
 				float p = p0;
-				float g = Math.fma(p, l2, grad[i] * gradSign);
+				float g = Math.fma(p, l2, grad[i] * signedScale);
 				float m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
 				float v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
 				float vMax = Math.max(maxSecondMoment[i], v);
@@ -659,10 +668,10 @@ public final class AdamKernel {
 		return total;
 	}
 
-	private static double unclippedL2Float32(float[] param, float[] grad, float[] firstMoment,
-			float[] secondMoment, float[] maxSecondMoment, int n, float gradSign, float l2, float decay, float beta1,
-			float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize, float biasCorrection2Sqrt,
-			float eps, float scale, float clip) {
+	private static double scaledL2Float32(float[] param, float[] grad, float[] firstMoment,
+			float[] secondMoment, float[] maxSecondMoment, int n, float signedScale, float l2, float decay,
+			float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize,
+			float biasCorrection2Sqrt, float eps, float scale, float clip) {
 		double total = 0;
 		for (int base = 0; base < n; base += UPDATE_NORM_BLOCK) {
 			int end = Math.min(n, base + UPDATE_NORM_BLOCK);
@@ -670,7 +679,7 @@ public final class AdamKernel {
 			for (int i = base; i < end; i++) {
 				float p0 = param[i];
 				float p = p0;
-				float g = Math.fma(p, l2, grad[i] * gradSign);
+				float g = Math.fma(p, l2, grad[i] * signedScale);
 				float m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
 				float v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
 				firstMoment[i] = m;
@@ -685,10 +694,10 @@ public final class AdamKernel {
 		return total;
 	}
 
-	private static double unclippedDecayAmsgradFloat32(float[] param, float[] grad, float[] firstMoment,
-			float[] secondMoment, float[] maxSecondMoment, int n, float gradSign, float l2, float decay, float beta1,
-			float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize, float biasCorrection2Sqrt,
-			float eps, float scale, float clip) {
+	private static double scaledDecayAmsgradFloat32(float[] param, float[] grad, float[] firstMoment,
+			float[] secondMoment, float[] maxSecondMoment, int n, float signedScale, float l2, float decay,
+			float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize,
+			float biasCorrection2Sqrt, float eps, float scale, float clip) {
 		double total = 0;
 		for (int base = 0; base < n; base += UPDATE_NORM_BLOCK) {
 			int end = Math.min(n, base + UPDATE_NORM_BLOCK);
@@ -696,7 +705,7 @@ public final class AdamKernel {
 			for (int i = base; i < end; i++) {
 				float p0 = param[i];
 				float p = p0 * decay;
-				float g = grad[i] * gradSign;
+				float g = grad[i] * signedScale;
 				float m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
 				float v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
 				float vMax = Math.max(maxSecondMoment[i], v);
@@ -713,10 +722,10 @@ public final class AdamKernel {
 		return total;
 	}
 
-	private static double unclippedDecayFloat32(float[] param, float[] grad, float[] firstMoment,
-			float[] secondMoment, float[] maxSecondMoment, int n, float gradSign, float l2, float decay, float beta1,
-			float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize, float biasCorrection2Sqrt,
-			float eps, float scale, float clip) {
+	private static double scaledDecayFloat32(float[] param, float[] grad, float[] firstMoment,
+			float[] secondMoment, float[] maxSecondMoment, int n, float signedScale, float l2, float decay,
+			float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize,
+			float biasCorrection2Sqrt, float eps, float scale, float clip) {
 		double total = 0;
 		for (int base = 0; base < n; base += UPDATE_NORM_BLOCK) {
 			int end = Math.min(n, base + UPDATE_NORM_BLOCK);
@@ -724,7 +733,7 @@ public final class AdamKernel {
 			for (int i = base; i < end; i++) {
 				float p0 = param[i];
 				float p = p0 * decay;
-				float g = grad[i] * gradSign;
+				float g = grad[i] * signedScale;
 				float m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
 				float v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
 				firstMoment[i] = m;
