@@ -260,7 +260,7 @@ class StateBoundsTest {
 		small.statistics(false, 2, out);
 		StateBounds bounds = new StateBounds();
 		small.resetBounds(bounds, false, true);
-		assertThat(bounds.provesFinite(h, 3, false, 1, Double.POSITIVE_INFINITY, out[1], 1)).isTrue();
+		assertThat(bounds.provesFinite(h, 3, false, 1, Double.POSITIVE_INFINITY, out[1], 1e3)).isTrue();
 		// A PUT of the state between the proof and the step: advance must not use what the proof computed.
 		large.resetBounds(bounds, false, true);
 		double sum = large.step(false, 3, h, 1, Double.POSITIVE_INFINITY);
