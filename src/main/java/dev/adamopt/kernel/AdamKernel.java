@@ -189,12 +189,13 @@ public final class AdamKernel {
 	 * {@code optimizer.step()}). {@code gradScale} 1.0 and {@code clipValue} +inf give bit for bit the results of the
 	 * plain step.
 	 * <p>
-	 * Still one fused pass. Loop shapes, measured with JMH (in cache, 4,096 elements, Adam, the machine otherwise
-	 * idle enough; Caffeine style, what was tried and what it gained or cost):
+	 * Still one fused pass. Loop shapes, measured with JMH on the 2-core build machine (AMD EPYC Zen 4, AVX-512, JDK
+	 * 17 C2; Adam; Caffeine style, what was tried and what it gained or cost):
 	 * <ul>
-	 * <li>The update norm as a plain {@code sum += d * d} in the fused loop: 5.33 us against 4.90 for the plain step
-	 * (1.09x). The float64 loop is bound by the vector divide and square root; C2's in-order reduction of each vector
-	 * runs on the adders beside them.</li>
+	 * <li>The update norm as a plain {@code sum += d * d} in the fused loop: {@code AdamKernelBenchmark.scaledStep}
+	 * 1.28 us at 1k elements against 1.25 for the plain step, 13.0-13.6 ms at 10M against 12.8-13.2 (same runs). The
+	 * float64 loop is bound by the vector divide and square root; C2's in-order reduction of each vector runs on the
+	 * adders beside them.</li>
 	 * <li>One loop per variant, each in its own small method (generated, eight per precision): with the same eight
 	 * loops in one method the clipped step took 1.9x the plain step's time (float32: 3.6x) in the same run, split
 	 * 1.3x (float32: 2-3x; a loaded machine, so ratios within one run only). C2 compiles a large method with several
@@ -203,8 +204,8 @@ public final class AdamKernel {
 	 * {@code grad * (scale * gradSign)} (gradSign is 1 or -1), so the plain loops run with the scale as their sign.
 	 * Only clipping by value runs the clamped loops (min and max with Java's NaN and signed-zero rules are several
 	 * vector instructions each): 5-15 % slower than the plain loops (6.3 us against 6.0 in float64, 68 against 59 in
-	 * float32 at 65,536 elements). Before this, norm clipping ran the clamped loops: 10M float64, 19.5-21.3 ms against
-	 * 12.9-15.1 for the plain step (five rounds).</li>
+	 * float32 at 65,536 elements). Before this, norm clipping ran the clamped loops: the whole clipped step at 10M float64
+	 * was 1.52x the plain step (1.31-1.56, five rounds), now 1.27x.</li>
 	 * </ul>
 	 * @param gradScale the factor every gradient element is multiplied by (torch's clamped clip coefficient), finite
 	 * @param clipValue the bound of {@code clip_grad_value_}, {@code >= 0}; {@link Double#POSITIVE_INFINITY} for none
@@ -284,8 +285,8 @@ public final class AdamKernel {
 	 * <li>A float or double reduction over the whole loop, or a widening to double inside it: C2 (JDK 17) no longer
 	 * vectorises the loop, 6x the plain step (3.2 ns per element against 0.54).</li>
 	 * <li>Blocked float sums (this): vectorised, but C2 reduces every vector to the scalar sum in order inside the
-	 * loop, which costs about 0.5 ns per element: 2.0-2.2x the plain float32 step at 4K-64K elements whatever the
-	 * block (256 or 4,096: the same time; 256 for the rounding).</li>
+	 * loop, which costs about 0.5 ns per element: 2.0x the plain float32 step with blocks of 256 (4,096 elements),
+	 * 2.1x with blocks of 4,096 (65,536 elements), so the smaller block, for the rounding; 1.8x at 10M.</li>
 	 * <li>Tried and dropped: copying the block's old parameters to a scratch array and summing {@code (p - old)^2} in
 	 * a second, scalar loop over the block (3.6x); two interleaved halves per iteration to halve the in-order
 	 * reduction (C2 no longer vectorises: 8x); storing {@code d} into a scratch array in the fused loop (not
@@ -354,7 +355,9 @@ public final class AdamKernel {
 
 
 
-	// Generated loops start: one method per variant, each a single loop (see the step's comment).
+	// Generated loops start: one method per variant, each a single loop (see the step's comment), written by a
+	// script from one template per precision; ClippedStepTest holds every one of them to StepOracle bit for bit.
+	// scaled*: the plain loops, with the clip scale folded into the sign; clamped*: clip_grad_value_'s clamp.
 
 	private static double clampedL2AmsgradFloat64(double[] param, double[] grad, double[] firstMoment,
 			double[] secondMoment, double[] maxSecondMoment, int n, double gradSign, double l2, double decay,
