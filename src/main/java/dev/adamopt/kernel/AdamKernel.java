@@ -189,11 +189,24 @@ public final class AdamKernel {
 	 * {@code optimizer.step()}). {@code gradScale} 1.0 and {@code clipValue} +inf give bit for bit the results of the
 	 * plain step.
 	 * <p>
-	 * Still one fused pass. Loop shapes, measured with {@code AdamKernelBenchmark} (Caffeine style, see there for the
-	 * figures): the update norm is a plain {@code sum += d * d} in the fused loop. At 1k and 10M elements that cost
-	 * nothing measurable: the loop is bound by the vector divide and square root, and the in-order reduction runs on
-	 * the adders beside them. The clipped variants are separate loops so that the common path (no clipping) does not
-	 * pay the multiply and the clamp.
+	 * Still one fused pass. Loop shapes, measured with JMH on the 2-core build machine (AMD EPYC Zen 4, AVX-512, JDK
+	 * 17 C2; Adam; Caffeine style, what was tried and what it gained or cost):
+	 * <ul>
+	 * <li>The update norm as a plain {@code sum += d * d} in the fused loop: {@code AdamKernelBenchmark.scaledStep}
+	 * 1.28 us at 1k elements against 1.25 for the plain step, 13.0-13.6 ms at 10M against 12.8-13.2 (same runs). The
+	 * float64 loop is bound by the vector divide and square root; C2's in-order reduction of each vector runs on the
+	 * adders beside them.</li>
+	 * <li>One loop per variant, each in its own small method (generated, eight per precision): with the same eight
+	 * loops in one method the clipped step took 1.9x the plain step's time (float32: 3.6x) in the same run, split
+	 * 1.3x (float32: 2-3x; a loaded machine, so ratios within one run only). C2 compiles a large method with several
+	 * loops less well.</li>
+	 * <li>Clipping by norm costs the step nothing: without a clamp, {@code (grad * scale) * gradSign} is exactly
+	 * {@code grad * (scale * gradSign)} (gradSign is 1 or -1), so the plain loops run with the scale as their sign.
+	 * Only clipping by value runs the clamped loops (min and max with Java's NaN and signed-zero rules are several
+	 * vector instructions each): 5-15 % slower than the plain loops (6.3 us against 6.0 in float64, 68 against 59 in
+	 * float32 at 65,536 elements). Before this, norm clipping ran the clamped loops: the whole clipped step at 10M float64
+	 * was 1.52x the plain step (1.31-1.56, five rounds), now 1.27x.</li>
+	 * </ul>
 	 * @param gradScale the factor every gradient element is multiplied by (torch's clamped clip coefficient), finite
 	 * @param clipValue the bound of {@code clip_grad_value_}, {@code >= 0}; {@link Double#POSITIVE_INFINITY} for none
 	 * @return {@code Σ (p_new - p_old)²} over the tensor, accumulated in double: {@code updateNorm}'s share of this
@@ -216,143 +229,46 @@ public final class AdamKernel {
 		boolean decoupled = h.algorithm() == Algorithm.ADAMW;
 		double decay = decoupled ? 1 - lr * h.weightDecay() : 1.0;
 		double l2 = decoupled ? 0.0 : h.weightDecay();
-		double sum = 0;
-		if (gradScale == 1.0 && clipValue == Double.POSITIVE_INFINITY) {
-			// No clipping: the plain step's four loops, each with the update norm.
-			if (l2 != 0) {
-				if (h.amsgrad()) {
-					for (int i = 0; i < n; i++) {
-						double p = param[i];
-						double g = Math.fma(p, l2, grad[i] * gradSign);
-						double m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
-						double v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
-						double vMax = Math.max(maxSecondMoment[i], v);
-						firstMoment[i] = m;
-						secondMoment[i] = v;
-						maxSecondMoment[i] = vMax;
-						double pNew = p + (negStepSize * m) / (Math.sqrt(vMax) / biasCorrection2Sqrt + eps);
-						param[i] = pNew;
-						double d = pNew - p;
-						sum += d * d;
-					}
-				}
-				else {
-					for (int i = 0; i < n; i++) {
-						double p = param[i];
-						double g = Math.fma(p, l2, grad[i] * gradSign);
-						double m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
-						double v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
-						firstMoment[i] = m;
-						secondMoment[i] = v;
-						double pNew = p + (negStepSize * m) / (Math.sqrt(v) / biasCorrection2Sqrt + eps);
-						param[i] = pNew;
-						double d = pNew - p;
-						sum += d * d;
-					}
-				}
-			}
-			else if (h.amsgrad()) {
-				for (int i = 0; i < n; i++) {
-					double p0 = param[i];
-					double p = p0 * decay;
-					double g = grad[i] * gradSign;
-					double m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
-					double v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
-					double vMax = Math.max(maxSecondMoment[i], v);
-					firstMoment[i] = m;
-					secondMoment[i] = v;
-					maxSecondMoment[i] = vMax;
-					double pNew = p + (negStepSize * m) / (Math.sqrt(vMax) / biasCorrection2Sqrt + eps);
-					param[i] = pNew;
-					double d = pNew - p0;
-					sum += d * d;
-				}
-			}
-			else {
-				for (int i = 0; i < n; i++) {
-					double p0 = param[i];
-					double p = p0 * decay;
-					double g = grad[i] * gradSign;
-					double m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
-					double v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
-					firstMoment[i] = m;
-					secondMoment[i] = v;
-					double pNew = p + (negStepSize * m) / (Math.sqrt(v) / biasCorrection2Sqrt + eps);
-					param[i] = pNew;
-					double d = pNew - p0;
-					sum += d * d;
-				}
-			}
-			return sum;
-		}
-		double clip = clipValue;
 		double scale = gradScale;
-		// Clipping: grad * scale (clip_grad_norm_), clamped (clip_grad_value_), then maximize's sign.
+		double clip = clipValue;
+		// Without clamping, (grad * scale) * gradSign == grad * (scale * gradSign) exactly (gradSign is +-1): the
+		// scaled loops are the plain step's loops, whose gradSign is the scale.
+		boolean clamping = clip != Double.POSITIVE_INFINITY;
+		double signedScale = scale * gradSign;
+		if (clamping) {
+			if (l2 != 0) {
+				return h.amsgrad()
+						? clampedL2AmsgradFloat64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign,
+							l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+							clip)
+						: clampedL2Float64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign,
+							l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+							clip);
+			}
+			return h.amsgrad()
+					? clampedDecayAmsgradFloat64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign,
+							l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+							clip)
+					: clampedDecayFloat64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign,
+							l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+							clip);
+		}
 		if (l2 != 0) {
-			if (h.amsgrad()) {
-				for (int i = 0; i < n; i++) {
-					double p = param[i];
-					double g = Math.fma(p, l2, Math.min(Math.max(grad[i] * scale, -clip), clip) * gradSign);
-					double m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
-					double v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
-					double vMax = Math.max(maxSecondMoment[i], v);
-					firstMoment[i] = m;
-					secondMoment[i] = v;
-					maxSecondMoment[i] = vMax;
-					double pNew = p + (negStepSize * m) / (Math.sqrt(vMax) / biasCorrection2Sqrt + eps);
-					param[i] = pNew;
-					double d = pNew - p;
-					sum += d * d;
-				}
-			}
-			else {
-				for (int i = 0; i < n; i++) {
-					double p = param[i];
-					double g = Math.fma(p, l2, Math.min(Math.max(grad[i] * scale, -clip), clip) * gradSign);
-					double m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
-					double v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
-					firstMoment[i] = m;
-					secondMoment[i] = v;
-					double pNew = p + (negStepSize * m) / (Math.sqrt(v) / biasCorrection2Sqrt + eps);
-					param[i] = pNew;
-					double d = pNew - p;
-					sum += d * d;
-				}
-			}
+			return h.amsgrad()
+					? scaledL2AmsgradFloat64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, signedScale,
+						l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+						clip)
+					: scaledL2Float64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, signedScale,
+						l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+						clip);
 		}
-		else if (h.amsgrad()) {
-			for (int i = 0; i < n; i++) {
-				double p0 = param[i];
-				double p = p0 * decay;
-				double g = Math.min(Math.max(grad[i] * scale, -clip), clip) * gradSign;
-				double m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
-				double v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
-				double vMax = Math.max(maxSecondMoment[i], v);
-				firstMoment[i] = m;
-				secondMoment[i] = v;
-				maxSecondMoment[i] = vMax;
-				double pNew = p + (negStepSize * m) / (Math.sqrt(vMax) / biasCorrection2Sqrt + eps);
-				param[i] = pNew;
-				double d = pNew - p0;
-				sum += d * d;
-			}
-		}
-		else {
-			for (int i = 0; i < n; i++) {
-				double p0 = param[i];
-				double p = p0 * decay;
-				double g = Math.min(Math.max(grad[i] * scale, -clip), clip) * gradSign;
-				double m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
-				double v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
-				firstMoment[i] = m;
-				secondMoment[i] = v;
-				double pNew = p + (negStepSize * m) / (Math.sqrt(v) / biasCorrection2Sqrt + eps);
-				param[i] = pNew;
-				double d = pNew - p0;
-				sum += d * d;
-			}
-		}
-		return sum;
+		return h.amsgrad()
+				? scaledDecayAmsgradFloat64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, signedScale,
+						l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+						clip)
+				: scaledDecayFloat64(param, grad, firstMoment, secondMoment, maxSecondMoment, n, signedScale,
+						l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+						clip);
 	}
 
 	/**
@@ -361,13 +277,22 @@ public final class AdamKernel {
 	 * gradient by a float32 coefficient and clamps it with float32 bounds), the arithmetic is the plain float32 step's.
 	 * <p>
 	 * The update norm: each {@code d = p_new - p_old} is computed in float and squared in float, summed in float over
-	 * blocks of {@value #UPDATE_NORM_BLOCK} elements, the block sums in double. A float reduction over the whole loop
-	 * (or a conversion to double inside it) stops C2 (JDK 17) from vectorising the loop: measured 3.2 ns per element
-	 * in cache against 0.54 for the plain step; the blocked form keeps it vectorised (0.96 ns; the remaining cost is
-	 * C2's in-order reduction of each vector). Rounding: each term carries at most {@value #UPDATE_NORM_BLOCK} float
-	 * additions, so the sum is within 2e-5 relative of the exact one (in practice ~1e-6); {@code |d| > 1.8e19}
-	 * overflows the float square to +inf and {@code |d| < 1e-19} underflows it (what {@link StateBounds#advance}
-	 * allows for).
+	 * blocks of {@value #UPDATE_NORM_BLOCK} elements, the block sums in double. Rounding: each term carries at most
+	 * {@value #UPDATE_NORM_BLOCK} float additions, so the sum is within 2e-5 relative of the exact one (in practice
+	 * about 1e-6); {@code |d| > 1.8e19} overflows the float square to +inf and {@code |d| < 1e-19} underflows it (both
+	 * allowed for by {@link StateBounds#advance}). Measured (JMH, in cache, Caffeine style):
+	 * <ul>
+	 * <li>A float or double reduction over the whole loop, or a widening to double inside it: C2 (JDK 17) no longer
+	 * vectorises the loop, 6x the plain step (3.2 ns per element against 0.54).</li>
+	 * <li>Blocked float sums (this): vectorised, but C2 reduces every vector to the scalar sum in order inside the
+	 * loop, which costs about 0.5 ns per element: 2.0x the plain float32 step with blocks of 256 (4,096 elements),
+	 * 2.1x with blocks of 4,096 (65,536 elements), so the smaller block, for the rounding; 1.8x at 10M.</li>
+	 * <li>Tried and dropped: copying the block's old parameters to a scratch array and summing {@code (p - old)^2} in
+	 * a second, scalar loop over the block (3.6x); two interleaved halves per iteration to halve the in-order
+	 * reduction (C2 no longer vectorises: 8x); storing {@code d} into a scratch array in the fused loop (not
+	 * vectorised: 7x). Summing floats faster needs vector reductions that JDK 17 C2 does not make (the Vector API
+	 * would, as an incubator module).</li>
+	 * </ul>
 	 */
 	public static double stepFloat32(float[] param, float[] grad, float[] firstMoment, float[] secondMoment,
 			float[] maxSecondMoment, long step, Hyperparameters h, double gradScale, double clipValue) {
@@ -388,145 +313,445 @@ public final class AdamKernel {
 		float l2 = decoupled ? 0.0f : (float) h.weightDecay();
 		float scale = (float) gradScale;
 		float clip = (float) clipValue;
-		boolean clipping = scale != 1.0f || clip != Float.POSITIVE_INFINITY;
+		boolean clamping = clip != Float.POSITIVE_INFINITY;
+		float signedScale = scale * gradSign;
+		if (clamping) {
+			if (l2 != 0) {
+				return h.amsgrad()
+						? clampedL2AmsgradFloat32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign,
+							l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+							clip)
+						: clampedL2Float32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign,
+							l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+							clip);
+			}
+			return h.amsgrad()
+					? clampedDecayAmsgradFloat32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign,
+							l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+							clip)
+					: clampedDecayFloat32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, gradSign,
+							l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+							clip);
+		}
+		if (l2 != 0) {
+			return h.amsgrad()
+					? scaledL2AmsgradFloat32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, signedScale,
+						l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+						clip)
+					: scaledL2Float32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, signedScale,
+						l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+						clip);
+		}
+		return h.amsgrad()
+				? scaledDecayAmsgradFloat32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, signedScale,
+						l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+						clip)
+				: scaledDecayFloat32(param, grad, firstMoment, secondMoment, maxSecondMoment, n, signedScale,
+						l2, decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, negStepSize, biasCorrection2Sqrt, eps, scale,
+						clip);
+	}
+
+
+
+
+
+	// Generated loops start: one method per variant, each a single loop (see the step's comment), written by a
+	// script from one template per precision; ClippedStepTest holds every one of them to StepOracle bit for bit.
+	// scaled*: the plain loops, with the clip scale folded into the sign; clamped*: clip_grad_value_'s clamp.
+
+	private static double clampedL2AmsgradFloat64(double[] param, double[] grad, double[] firstMoment,
+			double[] secondMoment, double[] maxSecondMoment, int n, double gradSign, double l2, double decay,
+			double beta1, double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize,
+			double biasCorrection2Sqrt, double eps, double scale, double clip) {
+		double sum = 0;
+		for (int i = 0; i < n; i++) {
+			double p0 = param[i];
+			double p = p0;
+			double g = Math.fma(p, l2, Math.min(Math.max(grad[i] * scale, -clip), clip) * gradSign);
+			double m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
+			double v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
+			double vMax = Math.max(maxSecondMoment[i], v);
+			firstMoment[i] = m;
+			secondMoment[i] = v;
+			maxSecondMoment[i] = vMax;
+			double pNew = p + (negStepSize * m) / (Math.sqrt(vMax) / biasCorrection2Sqrt + eps);
+			param[i] = pNew;
+			double d = pNew - p0;
+			sum += d * d;
+		}
+		return sum;
+	}
+
+	private static double clampedL2Float64(double[] param, double[] grad, double[] firstMoment,
+			double[] secondMoment, double[] maxSecondMoment, int n, double gradSign, double l2, double decay,
+			double beta1, double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize,
+			double biasCorrection2Sqrt, double eps, double scale, double clip) {
+		double sum = 0;
+		for (int i = 0; i < n; i++) {
+			double p0 = param[i];
+			double p = p0;
+			double g = Math.fma(p, l2, Math.min(Math.max(grad[i] * scale, -clip), clip) * gradSign);
+			double m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
+			double v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
+			firstMoment[i] = m;
+			secondMoment[i] = v;
+			double pNew = p + (negStepSize * m) / (Math.sqrt(v) / biasCorrection2Sqrt + eps);
+			param[i] = pNew;
+			double d = pNew - p0;
+			sum += d * d;
+		}
+		return sum;
+	}
+
+	private static double clampedDecayAmsgradFloat64(double[] param, double[] grad, double[] firstMoment,
+			double[] secondMoment, double[] maxSecondMoment, int n, double gradSign, double l2, double decay,
+			double beta1, double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize,
+			double biasCorrection2Sqrt, double eps, double scale, double clip) {
+		double sum = 0;
+		for (int i = 0; i < n; i++) {
+			double p0 = param[i];
+			double p = p0 * decay;
+			double g = Math.min(Math.max(grad[i] * scale, -clip), clip) * gradSign;
+			double m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
+			double v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
+			double vMax = Math.max(maxSecondMoment[i], v);
+			firstMoment[i] = m;
+			secondMoment[i] = v;
+			maxSecondMoment[i] = vMax;
+			double pNew = p + (negStepSize * m) / (Math.sqrt(vMax) / biasCorrection2Sqrt + eps);
+			param[i] = pNew;
+			double d = pNew - p0;
+			sum += d * d;
+		}
+		return sum;
+	}
+
+	private static double clampedDecayFloat64(double[] param, double[] grad, double[] firstMoment,
+			double[] secondMoment, double[] maxSecondMoment, int n, double gradSign, double l2, double decay,
+			double beta1, double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize,
+			double biasCorrection2Sqrt, double eps, double scale, double clip) {
+		double sum = 0;
+		for (int i = 0; i < n; i++) {
+			double p0 = param[i];
+			double p = p0 * decay;
+			double g = Math.min(Math.max(grad[i] * scale, -clip), clip) * gradSign;
+			double m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
+			double v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
+			firstMoment[i] = m;
+			secondMoment[i] = v;
+			double pNew = p + (negStepSize * m) / (Math.sqrt(v) / biasCorrection2Sqrt + eps);
+			param[i] = pNew;
+			double d = pNew - p0;
+			sum += d * d;
+		}
+		return sum;
+	}
+
+	private static double scaledL2AmsgradFloat64(double[] param, double[] grad, double[] firstMoment,
+			double[] secondMoment, double[] maxSecondMoment, int n, double signedScale, double l2, double decay,
+			double beta1, double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize,
+			double biasCorrection2Sqrt, double eps, double scale, double clip) {
+		double sum = 0;
+		for (int i = 0; i < n; i++) {
+			double p0 = param[i];
+			double p = p0;
+			double g = Math.fma(p, l2, grad[i] * signedScale);
+			double m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
+			double v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
+			double vMax = Math.max(maxSecondMoment[i], v);
+			firstMoment[i] = m;
+			secondMoment[i] = v;
+			maxSecondMoment[i] = vMax;
+			double pNew = p + (negStepSize * m) / (Math.sqrt(vMax) / biasCorrection2Sqrt + eps);
+			param[i] = pNew;
+			double d = pNew - p0;
+			sum += d * d;
+		}
+		return sum;
+	}
+
+	private static double scaledL2Float64(double[] param, double[] grad, double[] firstMoment,
+			double[] secondMoment, double[] maxSecondMoment, int n, double signedScale, double l2, double decay,
+			double beta1, double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize,
+			double biasCorrection2Sqrt, double eps, double scale, double clip) {
+		double sum = 0;
+		for (int i = 0; i < n; i++) {
+			double p0 = param[i];
+			double p = p0;
+			double g = Math.fma(p, l2, grad[i] * signedScale);
+			double m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
+			double v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
+			firstMoment[i] = m;
+			secondMoment[i] = v;
+			double pNew = p + (negStepSize * m) / (Math.sqrt(v) / biasCorrection2Sqrt + eps);
+			param[i] = pNew;
+			double d = pNew - p0;
+			sum += d * d;
+		}
+		return sum;
+	}
+
+	private static double scaledDecayAmsgradFloat64(double[] param, double[] grad, double[] firstMoment,
+			double[] secondMoment, double[] maxSecondMoment, int n, double signedScale, double l2, double decay,
+			double beta1, double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize,
+			double biasCorrection2Sqrt, double eps, double scale, double clip) {
+		double sum = 0;
+		for (int i = 0; i < n; i++) {
+			double p0 = param[i];
+			double p = p0 * decay;
+			double g = grad[i] * signedScale;
+			double m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
+			double v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
+			double vMax = Math.max(maxSecondMoment[i], v);
+			firstMoment[i] = m;
+			secondMoment[i] = v;
+			maxSecondMoment[i] = vMax;
+			double pNew = p + (negStepSize * m) / (Math.sqrt(vMax) / biasCorrection2Sqrt + eps);
+			param[i] = pNew;
+			double d = pNew - p0;
+			sum += d * d;
+		}
+		return sum;
+	}
+
+	private static double scaledDecayFloat64(double[] param, double[] grad, double[] firstMoment,
+			double[] secondMoment, double[] maxSecondMoment, int n, double signedScale, double l2, double decay,
+			double beta1, double beta2, double oneMinusBeta1, double oneMinusBeta2, double negStepSize,
+			double biasCorrection2Sqrt, double eps, double scale, double clip) {
+		double sum = 0;
+		for (int i = 0; i < n; i++) {
+			double p0 = param[i];
+			double p = p0 * decay;
+			double g = grad[i] * signedScale;
+			double m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
+			double v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
+			firstMoment[i] = m;
+			secondMoment[i] = v;
+			double pNew = p + (negStepSize * m) / (Math.sqrt(v) / biasCorrection2Sqrt + eps);
+			param[i] = pNew;
+			double d = pNew - p0;
+			sum += d * d;
+		}
+		return sum;
+	}
+
+	private static double clampedL2AmsgradFloat32(float[] param, float[] grad, float[] firstMoment,
+			float[] secondMoment, float[] maxSecondMoment, int n, float gradSign, float l2, float decay,
+			float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize,
+			float biasCorrection2Sqrt, float eps, float scale, float clip) {
 		double total = 0;
 		for (int base = 0; base < n; base += UPDATE_NORM_BLOCK) {
 			int end = Math.min(n, base + UPDATE_NORM_BLOCK);
 			float sum = 0;
-			if (!clipping) {
-				if (l2 != 0) {
-					if (h.amsgrad()) {
-						for (int i = base; i < end; i++) {
-							float p = param[i];
-							float g = Math.fma(p, l2, grad[i] * gradSign);
-							float m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
-							float v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
-							float vMax = Math.max(maxSecondMoment[i], v);
-							firstMoment[i] = m;
-							secondMoment[i] = v;
-							maxSecondMoment[i] = vMax;
-							float pNew = p + (negStepSize * m) / ((float) Math.sqrt(vMax) / biasCorrection2Sqrt + eps);
-							param[i] = pNew;
-							float d = pNew - p;
-							sum += d * d;
-						}
-					}
-					else {
-						for (int i = base; i < end; i++) {
-							float p = param[i];
-							float g = Math.fma(p, l2, grad[i] * gradSign);
-							float m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
-							float v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
-							firstMoment[i] = m;
-							secondMoment[i] = v;
-							float pNew = p + (negStepSize * m) / ((float) Math.sqrt(v) / biasCorrection2Sqrt + eps);
-							param[i] = pNew;
-							float d = pNew - p;
-							sum += d * d;
-						}
-					}
-				}
-				else if (h.amsgrad()) {
-					for (int i = base; i < end; i++) {
-						float p0 = param[i];
-						float p = p0 * decay;
-						float g = grad[i] * gradSign;
-						float m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
-						float v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
-						float vMax = Math.max(maxSecondMoment[i], v);
-						firstMoment[i] = m;
-						secondMoment[i] = v;
-						maxSecondMoment[i] = vMax;
-						float pNew = p + (negStepSize * m) / ((float) Math.sqrt(vMax) / biasCorrection2Sqrt + eps);
-						param[i] = pNew;
-						float d = pNew - p0;
-						sum += d * d;
-					}
-				}
-				else {
-					for (int i = base; i < end; i++) {
-						float p0 = param[i];
-						float p = p0 * decay;
-						float g = grad[i] * gradSign;
-						float m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
-						float v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
-						firstMoment[i] = m;
-						secondMoment[i] = v;
-						float pNew = p + (negStepSize * m) / ((float) Math.sqrt(v) / biasCorrection2Sqrt + eps);
-						param[i] = pNew;
-						float d = pNew - p0;
-						sum += d * d;
-					}
-				}
-			}
-			else if (l2 != 0) {
-				if (h.amsgrad()) {
-					for (int i = base; i < end; i++) {
-						float p = param[i];
-						float g = Math.fma(p, l2, Math.min(Math.max(grad[i] * scale, -clip), clip) * gradSign);
-						float m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
-						float v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
-						float vMax = Math.max(maxSecondMoment[i], v);
-						firstMoment[i] = m;
-						secondMoment[i] = v;
-						maxSecondMoment[i] = vMax;
-						float pNew = p + (negStepSize * m) / ((float) Math.sqrt(vMax) / biasCorrection2Sqrt + eps);
-						param[i] = pNew;
-						float d = pNew - p;
-						sum += d * d;
-					}
-				}
-				else {
-					for (int i = base; i < end; i++) {
-						float p = param[i];
-						float g = Math.fma(p, l2, Math.min(Math.max(grad[i] * scale, -clip), clip) * gradSign);
-						float m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
-						float v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
-						firstMoment[i] = m;
-						secondMoment[i] = v;
-						float pNew = p + (negStepSize * m) / ((float) Math.sqrt(v) / biasCorrection2Sqrt + eps);
-						param[i] = pNew;
-						float d = pNew - p;
-						sum += d * d;
-					}
-				}
-			}
-			else if (h.amsgrad()) {
-				for (int i = base; i < end; i++) {
-					float p0 = param[i];
-					float p = p0 * decay;
-					float g = Math.min(Math.max(grad[i] * scale, -clip), clip) * gradSign;
-					float m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
-					float v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
-					float vMax = Math.max(maxSecondMoment[i], v);
-					firstMoment[i] = m;
-					secondMoment[i] = v;
-					maxSecondMoment[i] = vMax;
-					float pNew = p + (negStepSize * m) / ((float) Math.sqrt(vMax) / biasCorrection2Sqrt + eps);
-					param[i] = pNew;
-					float d = pNew - p0;
-					sum += d * d;
-				}
-			}
-			else {
-				for (int i = base; i < end; i++) {
-					float p0 = param[i];
-					float p = p0 * decay;
-					float g = Math.min(Math.max(grad[i] * scale, -clip), clip) * gradSign;
-					float m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
-					float v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
-					firstMoment[i] = m;
-					secondMoment[i] = v;
-					float pNew = p + (negStepSize * m) / ((float) Math.sqrt(v) / biasCorrection2Sqrt + eps);
-					param[i] = pNew;
-					float d = pNew - p0;
-					sum += d * d;
-				}
+			for (int i = base; i < end; i++) {
+				float p0 = param[i];
+				float p = p0;
+				float g = Math.fma(p, l2, Math.min(Math.max(grad[i] * scale, -clip), clip) * gradSign);
+				float m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
+				float v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
+				float vMax = Math.max(maxSecondMoment[i], v);
+				firstMoment[i] = m;
+				secondMoment[i] = v;
+				maxSecondMoment[i] = vMax;
+				float pNew = p + (negStepSize * m) / ((float) Math.sqrt(vMax) / biasCorrection2Sqrt + eps);
+				param[i] = pNew;
+				float d = pNew - p0;
+				sum += d * d;
 			}
 			total += sum;
 		}
 		return total;
 	}
+
+	private static double clampedL2Float32(float[] param, float[] grad, float[] firstMoment,
+			float[] secondMoment, float[] maxSecondMoment, int n, float gradSign, float l2, float decay,
+			float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize,
+			float biasCorrection2Sqrt, float eps, float scale, float clip) {
+		double total = 0;
+		for (int base = 0; base < n; base += UPDATE_NORM_BLOCK) {
+			int end = Math.min(n, base + UPDATE_NORM_BLOCK);
+			float sum = 0;
+			for (int i = base; i < end; i++) {
+				float p0 = param[i];
+				float p = p0;
+				float g = Math.fma(p, l2, Math.min(Math.max(grad[i] * scale, -clip), clip) * gradSign);
+				float m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
+				float v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
+				firstMoment[i] = m;
+				secondMoment[i] = v;
+				float pNew = p + (negStepSize * m) / ((float) Math.sqrt(v) / biasCorrection2Sqrt + eps);
+				param[i] = pNew;
+				float d = pNew - p0;
+				sum += d * d;
+			}
+			total += sum;
+		}
+		return total;
+	}
+
+	private static double clampedDecayAmsgradFloat32(float[] param, float[] grad, float[] firstMoment,
+			float[] secondMoment, float[] maxSecondMoment, int n, float gradSign, float l2, float decay,
+			float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize,
+			float biasCorrection2Sqrt, float eps, float scale, float clip) {
+		double total = 0;
+		for (int base = 0; base < n; base += UPDATE_NORM_BLOCK) {
+			int end = Math.min(n, base + UPDATE_NORM_BLOCK);
+			float sum = 0;
+			for (int i = base; i < end; i++) {
+				float p0 = param[i];
+				float p = p0 * decay;
+				float g = Math.min(Math.max(grad[i] * scale, -clip), clip) * gradSign;
+				float m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
+				float v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
+				float vMax = Math.max(maxSecondMoment[i], v);
+				firstMoment[i] = m;
+				secondMoment[i] = v;
+				maxSecondMoment[i] = vMax;
+				float pNew = p + (negStepSize * m) / ((float) Math.sqrt(vMax) / biasCorrection2Sqrt + eps);
+				param[i] = pNew;
+				float d = pNew - p0;
+				sum += d * d;
+			}
+			total += sum;
+		}
+		return total;
+	}
+
+	private static double clampedDecayFloat32(float[] param, float[] grad, float[] firstMoment,
+			float[] secondMoment, float[] maxSecondMoment, int n, float gradSign, float l2, float decay,
+			float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize,
+			float biasCorrection2Sqrt, float eps, float scale, float clip) {
+		double total = 0;
+		for (int base = 0; base < n; base += UPDATE_NORM_BLOCK) {
+			int end = Math.min(n, base + UPDATE_NORM_BLOCK);
+			float sum = 0;
+			for (int i = base; i < end; i++) {
+				float p0 = param[i];
+				float p = p0 * decay;
+				float g = Math.min(Math.max(grad[i] * scale, -clip), clip) * gradSign;
+				float m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
+				float v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
+				firstMoment[i] = m;
+				secondMoment[i] = v;
+				float pNew = p + (negStepSize * m) / ((float) Math.sqrt(v) / biasCorrection2Sqrt + eps);
+				param[i] = pNew;
+				float d = pNew - p0;
+				sum += d * d;
+			}
+			total += sum;
+		}
+		return total;
+	}
+
+	private static double scaledL2AmsgradFloat32(float[] param, float[] grad, float[] firstMoment,
+			float[] secondMoment, float[] maxSecondMoment, int n, float signedScale, float l2, float decay,
+			float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize,
+			float biasCorrection2Sqrt, float eps, float scale, float clip) {
+		double total = 0;
+		for (int base = 0; base < n; base += UPDATE_NORM_BLOCK) {
+			int end = Math.min(n, base + UPDATE_NORM_BLOCK);
+			float sum = 0;
+			for (int i = base; i < end; i++) {
+				float p0 = param[i];
+				float p = p0;
+				float g = Math.fma(p, l2, grad[i] * signedScale);
+				float m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
+				float v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
+				float vMax = Math.max(maxSecondMoment[i], v);
+				firstMoment[i] = m;
+				secondMoment[i] = v;
+				maxSecondMoment[i] = vMax;
+				float pNew = p + (negStepSize * m) / ((float) Math.sqrt(vMax) / biasCorrection2Sqrt + eps);
+				param[i] = pNew;
+				float d = pNew - p0;
+				sum += d * d;
+			}
+			total += sum;
+		}
+		return total;
+	}
+
+	private static double scaledL2Float32(float[] param, float[] grad, float[] firstMoment,
+			float[] secondMoment, float[] maxSecondMoment, int n, float signedScale, float l2, float decay,
+			float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize,
+			float biasCorrection2Sqrt, float eps, float scale, float clip) {
+		double total = 0;
+		for (int base = 0; base < n; base += UPDATE_NORM_BLOCK) {
+			int end = Math.min(n, base + UPDATE_NORM_BLOCK);
+			float sum = 0;
+			for (int i = base; i < end; i++) {
+				float p0 = param[i];
+				float p = p0;
+				float g = Math.fma(p, l2, grad[i] * signedScale);
+				float m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
+				float v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
+				firstMoment[i] = m;
+				secondMoment[i] = v;
+				float pNew = p + (negStepSize * m) / ((float) Math.sqrt(v) / biasCorrection2Sqrt + eps);
+				param[i] = pNew;
+				float d = pNew - p0;
+				sum += d * d;
+			}
+			total += sum;
+		}
+		return total;
+	}
+
+	private static double scaledDecayAmsgradFloat32(float[] param, float[] grad, float[] firstMoment,
+			float[] secondMoment, float[] maxSecondMoment, int n, float signedScale, float l2, float decay,
+			float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize,
+			float biasCorrection2Sqrt, float eps, float scale, float clip) {
+		double total = 0;
+		for (int base = 0; base < n; base += UPDATE_NORM_BLOCK) {
+			int end = Math.min(n, base + UPDATE_NORM_BLOCK);
+			float sum = 0;
+			for (int i = base; i < end; i++) {
+				float p0 = param[i];
+				float p = p0 * decay;
+				float g = grad[i] * signedScale;
+				float m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
+				float v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
+				float vMax = Math.max(maxSecondMoment[i], v);
+				firstMoment[i] = m;
+				secondMoment[i] = v;
+				maxSecondMoment[i] = vMax;
+				float pNew = p + (negStepSize * m) / ((float) Math.sqrt(vMax) / biasCorrection2Sqrt + eps);
+				param[i] = pNew;
+				float d = pNew - p0;
+				sum += d * d;
+			}
+			total += sum;
+		}
+		return total;
+	}
+
+	private static double scaledDecayFloat32(float[] param, float[] grad, float[] firstMoment,
+			float[] secondMoment, float[] maxSecondMoment, int n, float signedScale, float l2, float decay,
+			float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2, float negStepSize,
+			float biasCorrection2Sqrt, float eps, float scale, float clip) {
+		double total = 0;
+		for (int base = 0; base < n; base += UPDATE_NORM_BLOCK) {
+			int end = Math.min(n, base + UPDATE_NORM_BLOCK);
+			float sum = 0;
+			for (int i = base; i < end; i++) {
+				float p0 = param[i];
+				float p = p0 * decay;
+				float g = grad[i] * signedScale;
+				float m = Math.fma(g, oneMinusBeta1, firstMoment[i] * beta1);
+				float v = Math.fma(oneMinusBeta2 * g, g, secondMoment[i] * beta2);
+				firstMoment[i] = m;
+				secondMoment[i] = v;
+				float pNew = p + (negStepSize * m) / ((float) Math.sqrt(v) / biasCorrection2Sqrt + eps);
+				param[i] = pNew;
+				float d = pNew - p0;
+				sum += d * d;
+			}
+			total += sum;
+		}
+		return total;
+	}
+
+	// Generated loops end
 
 	/** Elements per float partial sum of the float32 update norm (see {@link #stepFloat32}). */
 	static final int UPDATE_NORM_BLOCK = 256;

@@ -63,12 +63,31 @@ public final class StateBounds {
 
 	private double nextMaxSecondMoment;
 
+	// The arguments of that evaluation and its answer, so that advance after provesFinite with the same arguments
+	// (the usual sequence) does not evaluate again (two pow calls).
+	private Hyperparameters lastHyperparameters;
+
+	private long lastStep;
+
+	private boolean lastFloat32;
+
+	private double lastGradScale;
+
+	private double lastClipValue;
+
+	private double lastMaxAbsGrad;
+
+	private double lastMaxAbsParam;
+
+	private boolean lastProven;
+
 	/** Unknown bounds: {@link #provesFinite} answers false until a reset. */
 	public StateBounds() {
 	}
 
 	/** A tensor whose moments are all zero (before its first step) and whose parameter is bounded by the argument. */
 	public void reset(double maxAbsParam) {
+		this.lastHyperparameters = null;
 		this.firstMoment = 0;
 		this.secondMoment = 0;
 		this.maxSecondMoment = 0;
@@ -77,6 +96,7 @@ public final class StateBounds {
 
 	/** Forgets every bound (e.g. after a step the bounds could not follow); {@link #provesFinite} then fails. */
 	public void invalidate() {
+		this.lastHyperparameters = null;
 		this.firstMoment = Double.POSITIVE_INFINITY;
 		this.secondMoment = Double.POSITIVE_INFINITY;
 		this.maxSecondMoment = Double.POSITIVE_INFINITY;
@@ -90,6 +110,7 @@ public final class StateBounds {
 	 */
 	public void resetFromArraysFloat64(double[] param, double[] firstMoment, double[] secondMoment,
 			double[] maxSecondMoment) {
+		this.lastHyperparameters = null;
 		this.parameter = (param != null) ? boundOrInfinity(GradientStatistics.maxAbsFloat64(param))
 				: Double.POSITIVE_INFINITY;
 		this.firstMoment = boundOrInfinity(GradientStatistics.maxAbsFloat64(firstMoment));
@@ -100,6 +121,7 @@ public final class StateBounds {
 	/** Float32 twin of {@link #resetFromArraysFloat64}. */
 	public void resetFromArraysFloat32(float[] param, float[] firstMoment, float[] secondMoment,
 			float[] maxSecondMoment) {
+		this.lastHyperparameters = null;
 		this.parameter = (param != null) ? boundOrInfinity(GradientStatistics.maxAbsFloat32(param))
 				: Double.POSITIVE_INFINITY;
 		this.firstMoment = boundOrInfinity(GradientStatistics.maxAbsFloat32(firstMoment));
@@ -156,7 +178,13 @@ public final class StateBounds {
 	 */
 	public void advance(Hyperparameters h, long step, boolean float32, double gradScale, double clipValue,
 			double maxAbsGrad, double maxAbsParam, double updateSquaredSum, int elements) {
-		if (!evaluate(h, step, float32, gradScale, clipValue, maxAbsGrad, maxAbsParam)) {
+		boolean sameAsLast = h == this.lastHyperparameters && step == this.lastStep && float32 == this.lastFloat32
+				&& same(gradScale, this.lastGradScale) && same(clipValue, this.lastClipValue)
+				&& same(maxAbsGrad, this.lastMaxAbsGrad) && same(maxAbsParam, this.lastMaxAbsParam);
+		boolean proven = sameAsLast ? this.lastProven
+				: evaluate(h, step, float32, gradScale, clipValue, maxAbsGrad, maxAbsParam);
+		this.lastHyperparameters = null;
+		if (!proven) {
 			invalidate();
 			return;
 		}
@@ -182,8 +210,26 @@ public final class StateBounds {
 		return GradientStatistics.maxAbsBound(updateSquaredSum, elements);
 	}
 
+	private static boolean same(double a, double b) {
+		return Double.doubleToRawLongBits(a) == Double.doubleToRawLongBits(b);
+	}
+
 	private boolean evaluate(Hyperparameters h, long step, boolean float32, double gradScale, double clipValue,
 			double maxAbsGrad, double maxAbsParam) {
+		boolean proven = evaluateUncached(h, step, float32, gradScale, clipValue, maxAbsGrad, maxAbsParam);
+		this.lastHyperparameters = h;
+		this.lastStep = step;
+		this.lastFloat32 = float32;
+		this.lastGradScale = gradScale;
+		this.lastClipValue = clipValue;
+		this.lastMaxAbsGrad = maxAbsGrad;
+		this.lastMaxAbsParam = maxAbsParam;
+		this.lastProven = proven;
+		return proven;
+	}
+
+	private boolean evaluateUncached(Hyperparameters h, long step, boolean float32, double gradScale,
+			double clipValue, double maxAbsGrad, double maxAbsParam) {
 		if (!momentsKnown() || !(maxAbsGrad >= 0) || !(maxAbsParam >= 0) || !Double.isFinite(gradScale)
 				|| !(clipValue >= 0) || step < 1) {
 			return false;

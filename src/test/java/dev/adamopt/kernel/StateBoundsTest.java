@@ -249,6 +249,30 @@ class StateBoundsTest {
 		}
 	}
 
+	@Test
+	void advanceShouldFollowTheStateAlsoWhenTheBoundsWereResetAfterProvesFiniteOrItWasNotCalled() {
+		Hyperparameters h = new Hyperparameters(Algorithm.ADAM, 0.1, 0.9, 0.999, 1e-8, 0.01, true, false);
+		TensorCase small = new TensorCase(new double[] { 1, -1 }, new double[] { 0.5, 0.25 }, new double[2],
+				new double[2], new double[2]);
+		TensorCase large = new TensorCase(new double[] { 1e3, -1 }, new double[] { 0.5, 0.25 },
+				new double[] { 40, 1 }, new double[] { 1e4, 1 }, new double[] { 2e4, 1 });
+		double[] out = new double[3];
+		small.statistics(false, 2, out);
+		StateBounds bounds = new StateBounds();
+		small.resetBounds(bounds, false, true);
+		assertThat(bounds.provesFinite(h, 3, false, 1, Double.POSITIVE_INFINITY, out[1], 1e3)).isTrue();
+		// A PUT of the state between the proof and the step: advance must not use what the proof computed.
+		large.resetBounds(bounds, false, true);
+		double sum = large.step(false, 3, h, 1, Double.POSITIVE_INFINITY);
+		bounds.advance(h, 3, false, 1, Double.POSITIVE_INFINITY, out[1], 1e3, sum, 2);
+		assertBoundsHold(bounds, large, true, "after a reset");
+		// And without provesFinite at all.
+		double before = bounds.parameterBound();
+		sum = large.step(false, 4, h, 1, Double.POSITIVE_INFINITY);
+		bounds.advance(h, 4, false, 1, Double.POSITIVE_INFINITY, out[1], before, sum, 2);
+		assertBoundsHold(bounds, large, true, "without provesFinite");
+	}
+
 	private static void assertBoundsHold(StateBounds bounds, TensorCase state, boolean amsgrad, String where) {
 		assertThat(bounds.firstMomentBound()).as("first moment bound, %s", where)
 			.isGreaterThanOrEqualTo(TensorCase.maxAbs(state.firstMoment));
