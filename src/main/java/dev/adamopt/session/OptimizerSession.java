@@ -268,7 +268,10 @@ public final class OptimizerSession {
 				}
 				// the gradients' statistics: one read of each, before any of them is used
 				Clipping clipping = config.clipping();
-				double normType = (clipping instanceof Clipping.ByNorm byNorm) ? byNorm.normType() : 2.0;
+				// clipping by value needs each gradient's exact largest magnitude (whether it clips), which the
+				// statistics give for the infinity norm; otherwise they give a bound of it, enough for StateBounds
+				double normType = (clipping instanceof Clipping.ByNorm byNorm) ? byNorm.normType()
+						: (clipping instanceof Clipping.ByValue) ? Double.POSITIVE_INFINITY : 2.0;
 				GradientStatistics.Accumulator norms = new GradientStatistics.Accumulator(
 						this.precision == Precision.FLOAT32, normType);
 				double[] statistics = new double[3];

@@ -209,4 +209,20 @@ class TrainingFeaturesTest {
 					ex -> assertThat(ex.getMessage()).contains("not both"));
 	}
 
+	@Test
+	void clippingByValueShouldReportClippedOnlyWhenAValueExceedsIt() {
+		double[] small = new double[100];
+		java.util.Arrays.fill(small, 0.09);
+		Map<String, Tensor> parameters = Map.of("w", Tensor.ofFloat64(new int[] { 100 }, new double[100]));
+		String id = create("{\"clipping\": {\"maxValue\": 0.1}}", Precision.FLOAT64, parameters);
+		// every value within 0.1 though their norm (0.9) is far above it
+		StepResult within = this.service.step(id, null, Map.of("w", Tensor.ofFloat64(new int[] { 100 }, small)));
+		assertThat(within.statistics().clipped).isFalse();
+		assertThat(within.statistics().gradNorm).isCloseTo(0.9, org.assertj.core.data.Offset.offset(1e-12));
+		double[] one = small.clone();
+		one[57] = -0.2;
+		StepResult beyond = this.service.step(id, null, Map.of("w", Tensor.ofFloat64(new int[] { 100 }, one)));
+		assertThat(beyond.statistics().clipped).isTrue();
+	}
+
 }
