@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tiny-step request rate of this build against another git revision (default: the previous issue's, main before
 # the training features), both servers up at once on 127.0.0.1, wrk phases alternating A, B, A, B ... so both see
-# the same machine. Prints each round's steps/s and the B/A ratio, then the median and the spread.
+# the same machine (and which goes first alternating by round). Prints each round's steps/s and the B/A ratio, then
+# the median and the spread.
 #
 # Usage (from the project root): bench/step-rate-ab.sh [baseline git ref, default 56f9722] [seconds per phase, 10]
 #   [rounds, 5]
@@ -56,7 +57,9 @@ phase 18091 "$ids_a" 20 >/dev/null; phase 18092 "$ids_b" 20 >/dev/null
 printf "%-6s %14s %14s %8s\n" round "A steps/s" "B steps/s" "B/A"
 ratios=()
 for r in $(seq "$rounds"); do
-  sa=$(phase 18091 "$ids_a" "$seconds"); sb=$(phase 18092 "$ids_b" "$seconds")
+  # which goes first alternates too, so that neither side always follows the other
+  if (( r % 2 )); then sa=$(phase 18091 "$ids_a" "$seconds"); sb=$(phase 18092 "$ids_b" "$seconds")
+  else sb=$(phase 18092 "$ids_b" "$seconds"); sa=$(phase 18091 "$ids_a" "$seconds"); fi
   ratio=$(awk -v a="$sa" -v b="$sb" 'BEGIN {printf "%.3f", b / a}')
   ratios+=("$ratio")
   printf "%-6s %14s %14s %8s\n" "$r" "$sa" "$sb" "$ratio"
