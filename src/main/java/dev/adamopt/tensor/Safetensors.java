@@ -226,6 +226,7 @@ public final class Safetensors {
 		int n = (int) ((entry.end - entry.begin) / entry.dtype.size());
 		ByteBuffer buffer = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
 		int perChunk = CHUNK_BYTES / entry.dtype.size();
+		double maxAbs = 0;
 		if (entry.dtype == Dtype.F64) {
 			double[] data = new double[Math.min(n, UNBACKED_ELEMENTS)];
 			for (int offset = 0; offset < n; offset += perChunk) {
@@ -234,13 +235,19 @@ public final class Safetensors {
 				data = (offset + count <= data.length) ? data : Arrays.copyOf(data, grown(data.length, n));
 				buffer.clear();
 				buffer.asDoubleBuffer().get(data, offset, count);
-				for (int i = offset; finiteOnly && i < offset + count; i++) {
-					if (!Double.isFinite(data[i])) {
-						throw nonFinite(entry, i, data[i]);
+				for (int i = offset; i < offset + count; i++) {
+					// the chunk is in cache: its largest magnitude costs next to nothing here, a pass later
+					maxAbs = Math.max(maxAbs, Math.abs(data[i]));
+				}
+				if (finiteOnly && !Double.isFinite(maxAbs)) {
+					for (int i = offset; i < offset + count; i++) {
+						if (!Double.isFinite(data[i])) {
+							throw nonFinite(entry, i, data[i]);
+						}
 					}
 				}
 			}
-			return Tensor.ofFloat64(entry.shape, data);
+			return Tensor.ofFloat64(entry.shape, data).withMaxAbs(maxAbs);
 		}
 		float[] data = new float[Math.min(n, UNBACKED_ELEMENTS)];
 		for (int offset = 0; offset < n; offset += perChunk) {
@@ -261,13 +268,18 @@ public final class Safetensors {
 					}
 				}
 			}
-			for (int i = offset; finiteOnly && i < offset + count; i++) {
-				if (!Float.isFinite(data[i])) {
-					throw nonFinite(entry, i, data[i]);
+			for (int i = offset; i < offset + count; i++) {
+				maxAbs = Math.max(maxAbs, Math.abs(data[i]));
+			}
+			if (finiteOnly && !Double.isFinite(maxAbs)) {
+				for (int i = offset; i < offset + count; i++) {
+					if (!Float.isFinite(data[i])) {
+						throw nonFinite(entry, i, data[i]);
+					}
 				}
 			}
 		}
-		return Tensor.ofFloat32(entry.shape, data);
+		return Tensor.ofFloat32(entry.shape, data).withMaxAbs(maxAbs);
 	}
 
 	/**

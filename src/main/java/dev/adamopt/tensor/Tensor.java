@@ -51,6 +51,15 @@ public final class Tensor {
 		return new Tensor(shape.clone(), null, requireData(data));
 	}
 
+	/**
+	 * Records {@link #maxAbs()} as the decoder that filled the data computed it on the way (free there: the values
+	 * are in registers), so that no later pass reads the data again for it.
+	 */
+	Tensor withMaxAbs(double maxAbs) {
+		this.maxAbs = maxAbs;
+		return this;
+	}
+
 	/** The number of elements a shape holds; throws if a dimension is negative, the rank too high or the count too large. */
 	public static long checkShape(int[] shape) {
 		if (shape.length > MAX_RANK) {
@@ -113,7 +122,9 @@ public final class Tensor {
 
 	/**
 	 * The largest magnitude of the elements (0 for an empty tensor), NaN if any element is NaN, infinity if any is
-	 * infinite: whether a tensor is finite, and how far a step can move it. One read of the data, then remembered.
+	 * infinite: whether a tensor is finite, and how far a step can move it. Computed by the decoder that filled the
+	 * data, else by one read of it, then remembered: it describes the data as decoded (a step that answers in the
+	 * request's own arrays changes them after it was read).
 	 */
 	public double maxAbs() {
 		double known = this.maxAbs;

@@ -24,7 +24,8 @@ final class TensorJsonDeserializer extends ValueDeserializer<Tensor> {
 		JsonToken token = parser.currentToken();
 		if (token == JsonToken.VALUE_NUMBER_FLOAT || token == JsonToken.VALUE_NUMBER_INT) {
 			RequestMemory.charge(Tensor.estimatedBytes(1, false), DECODING);
-			return Tensor.ofFloat64(SCALAR, new double[] { finite(parser, context) });
+			double value = finite(parser, context);
+			return Tensor.ofFloat64(SCALAR, new double[] { value }).withMaxAbs(Math.abs(value));
 		}
 		if (token != JsonToken.START_ARRAY) {
 			return fail(context, "a tensor must be a number or nested arrays of numbers, got " + JsonTokenNames.describe(token));
@@ -37,6 +38,7 @@ final class TensorJsonDeserializer extends ValueDeserializer<Tensor> {
 		RequestMemory.charge(Tensor.estimatedBytes(16, false), DECODING);
 		double[] data = new double[16];
 		int size = 0;
+		double maxAbs = 0;
 		while (depth > 0) {
 			token = parser.nextToken();
 			if (token == JsonToken.VALUE_NUMBER_FLOAT || token == JsonToken.VALUE_NUMBER_INT) {
@@ -49,7 +51,9 @@ final class TensorJsonDeserializer extends ValueDeserializer<Tensor> {
 				if (size == data.length) {
 					data = resize(data, grow(context, size));
 				}
-				data[size++] = finite(parser, context);
+				double value = finite(parser, context);
+				data[size++] = value;
+				maxAbs = Math.max(maxAbs, Math.abs(value)); // NaN wins, as Tensor.maxAbs() says
 				count[depth]++;
 			}
 			else if (token == JsonToken.START_ARRAY) {
@@ -83,7 +87,7 @@ final class TensorJsonDeserializer extends ValueDeserializer<Tensor> {
 			rank++;
 		}
 		int[] dims = Arrays.copyOfRange(shape, 1, rank + 1);
-		return Tensor.ofFloat64(dims, (size == data.length) ? data : resize(data, size));
+		return Tensor.ofFloat64(dims, (size == data.length) ? data : resize(data, size)).withMaxAbs(maxAbs);
 	}
 
 	/** A copy of {@code data} in an array of {@code length}, charged before it is allocated. */
