@@ -5,7 +5,8 @@ generates the client (package adam_client, on PYTHONPATH), runs this script and 
 Usage: generated_client_driver.py BASE_URL API_KEY
 
 create (AdamW, a cosine schedule, the service holding a 2-D and a 0-d tensor) -> step -> state -> resume from that
-state -> a second step on both -> delete both -> get, which answers 404. Prints one JSON object on its last line: what
+state -> a second step on both -> new parameters PUT into the resumed one and read back -> delete both -> get, which
+answers 404. Prints one JSON object on its last line: what
 the client returned, as plain JSON values. The tensors and settings are the ones of GeneratedClientsTest's control
 session, which the test drives over plain HTTP to compare.
 """
@@ -40,6 +41,9 @@ def main(base_url, api_key):
     next_original = api.step(created.id, second)
     next_resumed = api.step(resumed.id, second)
 
+    api.put_parameters(resumed.id, {"W": [[1.0, 2.0], [3.0, 4.0]], "s": -2.5})
+    held = api.parameters(resumed.id)
+
     deleted = []
     for session_id in (created.id, resumed.id):
         api.delete(session_id)
@@ -57,6 +61,7 @@ def main(base_url, api_key):
         "resumed": {"id": resumed.id, "step": resumed.step},
         "resumedCheckpoint": resumed_checkpoint.to_dict(),
         "next": {"original": next_original.parameters, "resumed": next_resumed.parameters},
+        "held": held,
         "deleted": deleted,
     }))
 

@@ -6,7 +6,8 @@
 // Usage: node generated-client-driver.js BASE_URL API_KEY
 //
 // create (AdamW, a cosine schedule, the service holding a 2-D and a 0-d tensor) -> step -> state -> resume from that
-// state -> a second step on both -> delete both -> get, which answers 404. Prints one JSON object on its last line:
+// state -> a second step on both -> new parameters PUT into the resumed one and read back -> delete both -> get,
+// which answers 404. Prints one JSON object on its last line:
 // what the client returned, as plain JSON values. The tensors and settings are the ones of GeneratedClientsTest's
 // control session, which the test drives over plain HTTP to compare.
 
@@ -42,6 +43,9 @@ async function main(baseUrl: string, apiKey: string): Promise<void> {
 	const nextOriginal = await api.step({ id, stepRequest: second });
 	const nextResumed = await api.step({ id: resumedId, stepRequest: second });
 
+	await api.putParameters({ id: resumedId, requestBody: { W: [[1.0, 2.0], [3.0, 4.0]], s: -2.5 } });
+	const held = await api.parameters({ id: resumedId });
+
 	const deleted: { id: string; status: number; type?: string }[] = [];
 	for (const sessionId of [id, resumedId]) {
 		await api._delete({ id: sessionId });
@@ -70,6 +74,7 @@ async function main(baseUrl: string, apiKey: string): Promise<void> {
 		resumed: { id: resumedId, step: resumed.step },
 		resumedCheckpoint,
 		next: { original: nextOriginal.parameters, resumed: nextResumed.parameters },
+		held,
 		deleted,
 	}));
 }
