@@ -41,9 +41,11 @@ public record OptimizerSettings(
 				+ "Cannot change after creation.", example = "false") Boolean amsgrad,
 		@Schema(description = "Maximize the objective instead of minimizing it. Default false.",
 				example = "false") Boolean maximize,
+		// not readOnly: generated clients leave readOnly fields out of what they send, and a checkpoint sent back
+		// to resume must carry it
 		@Schema(description = "Set by the service (not in a create or PATCH): torch's initial_lr of the default "
 				+ "group, from which closed-form schedules and SequentialLR's milestones start; absent until a "
-				+ "schedule is attached.", accessMode = Schema.AccessMode.READ_ONLY,
+				+ "schedule is attached. A checkpoint carries it back as it came.",
 				example = "0.001") Double initialLearningRate,
 		@Schema(description = "A learning-rate schedule (torch.optim.lr_scheduler), stepped once after every "
 				+ "applied step. {\"type\": \"none\"} in a PATCH removes it.") ScheduleSettings schedule,
@@ -314,7 +316,8 @@ public record OptimizerSettings(
 			@Schema(description = "The group's epsilon.", example = "1e-8") Double epsilon,
 			@Schema(description = "The group's weight decay; 0 for no decay on biases and norms.",
 					example = "0") Double weightDecay,
-			@Schema(description = "Set by the service: the group's initial_lr.", accessMode = Schema.AccessMode.READ_ONLY,
+			@Schema(description = "Set by the service (not in a create or PATCH): the group's initial_lr. A checkpoint "
+					+ "carries it back as it came.",
 					example = "0.001") Double initialLearningRate) {
 
 		Hyperparameters applyTo(Hyperparameters base, String field) {
@@ -421,8 +424,9 @@ public record OptimizerSettings(
 							example = "[{\"type\": \"linear\", \"startFactor\": 0.1, \"totalIters\": 5}, "
 									+ "{\"type\": \"cosine\", \"tMax\": 95}]"))
 			List<ScheduleSettings> schedules,
-			@Schema(description = "Set by the service: applied steps since the schedule was attached (torch's "
-					+ "last_epoch).", accessMode = Schema.AccessMode.READ_ONLY, example = "0") Long position) {
+			@Schema(description = "Set by the service (not in a create or PATCH): applied steps since the schedule "
+					+ "was attached (torch's last_epoch). A checkpoint carries it back as it came.",
+					example = "0") Long position) {
 
 		static ScheduleSettings of(LearningRateSchedule schedule, Long position) {
 			return ScheduleMapping.settings(schedule, position);

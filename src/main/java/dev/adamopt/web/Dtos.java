@@ -25,8 +25,9 @@ final class Dtos {
 	@Schema(description = "Creates a session. Every field is optional: {} gives torch's Adam defaults in float64.")
 	record CreateSessionRequest(
 			@Schema(description = "Hyperparameters; missing fields take torch's defaults.") OptimizerSettings optimizer,
-			@Schema(description = "Precision of the state and the arithmetic.", allowableValues = { "float64",
-					"float32" }, defaultValue = "float64") String precision,
+			// the default is told, not declared: a generated client would send a declared default beside 'state'
+			@Schema(description = "Precision of the state and the arithmetic; float64 when left out.",
+					allowableValues = { "float64", "float32" }) String precision,
 			@Schema(description = "When given, the session holds the parameters ({name: tensor}) and steps then send "
 					+ "gradients only. Fixes the tensors' names and shapes.") Map<String, Tensor> parameters,
 			@Schema(description = "A checkpoint from GET /v1/sessions/{id}/state: the new session resumes it exactly. "

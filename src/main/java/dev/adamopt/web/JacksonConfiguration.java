@@ -1,5 +1,7 @@
 package dev.adamopt.web;
 
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import dev.adamopt.tensor.TensorJacksonModule;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.core.StreamWriteFeature;
@@ -12,8 +14,11 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * Strict JSON: a misspelt field, a duplicate key, a null or a string where a number belongs is an error, never a
- * silent default. Numbers are parsed and written with Jackson's fast, exact double codecs.
+ * Strict JSON: a misspelt field, a duplicate key, a string where a number belongs is an error, never a silent default.
+ * An explicit {@code null} in a field counts as the field left out (clients generated from the OpenAPI document send
+ * optional fields they do not set as {@code null}): an optional field takes its default, a required one is reported
+ * missing. A {@code null} where a value must stand (a tensor in {@code gradients}, an element of a list) is an error.
+ * Numbers are parsed and written with Jackson's fast, exact double codecs.
  */
 @Configuration(proxyBeanMethods = false)
 class JacksonConfiguration {
@@ -30,7 +35,8 @@ class JacksonConfiguration {
 
 	@Bean
 	JsonMapperBuilderCustomizer strictJson() {
-		return builder -> builder.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+		return builder -> builder.changeDefaultNullHandling(nulls -> JsonSetter.Value.forValueNulls(Nulls.SKIP))
+			.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
 			.enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
 			.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
 			.enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)

@@ -8,8 +8,9 @@ import tools.jackson.databind.ValueDeserializer;
 import tools.jackson.databind.module.SimpleModule;
 
 /**
- * Settings take exactly their JSON type: no "0.1" for a number, no 1 for true, no explicit null. A field left out is
- * still fine (it takes its default), which Jackson's own {@code Nulls.FAIL} cannot tell apart for records.
+ * Settings take exactly their JSON type: no "0.1" for a number, no 1 for true. A field left out, or sent as
+ * {@code null}, never reaches these deserializers (it takes its default: see {@link JacksonConfiguration}); a
+ * {@code null} they do see stands where a value must, as an element of a list, and is an error.
  */
 final class StrictScalarsModule extends SimpleModule {
 
@@ -72,8 +73,7 @@ final class StrictScalarsModule extends SimpleModule {
 
 		@Override
 		public T getNullValue(DeserializationContext context) {
-			return context.reportInputMismatch(this.type,
-					"expected " + this.expected + ", got null (leave the field out to use its default)");
+			return context.reportInputMismatch(this.type, "expected " + this.expected + ", got null");
 		}
 
 		@Override
