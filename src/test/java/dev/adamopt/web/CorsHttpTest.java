@@ -1,6 +1,7 @@
 package dev.adamopt.web;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -24,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "adam.cors.allowed-origins=https://app.example.com,http://127.0.0.1:5173",
-				"adam.limits.max-request-size=1MB" })
+				"adam.limits.max-request-size=1MB", "adam.limits.request-body-timeout=2s" })
 class CorsHttpTest {
 
 	private static final String ALLOWED = "https://app.example.com";
@@ -100,6 +101,20 @@ class CorsHttpTest {
 		EveryErrorIsAProblemHttpTest.assertProblem(tooLarge, 413, "payload-too-large", "Request body too large");
 		assertThat(tooLarge.header("Access-Control-Allow-Origin")).isEqualTo(ALLOWED);
 		assertThat(list(tooLarge, "Access-Control-Expose-Headers")).contains("Retry-After");
+	}
+
+	@Test
+	void stalledBodyFromAnAllowedOriginShouldGetItsTimeoutProblemWithTheCorsAndSecurityHeaders() throws IOException {
+		try (RawHttp connection = RawHttp.connect(this.port, Duration.ofSeconds(60))) {
+			// a small body is read ahead without a thread; the 408 comes from the async timeout, off the filter chain
+			connection.send("POST /v1/sessions HTTP/1.1\r\nHost: x\r\nOrigin: " + ALLOWED
+					+ "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"optimizer\":");
+			RawHttp.Response timeout = connection.read();
+			EveryErrorIsAProblemHttpTest.assertProblem(timeout, 408, "request-timeout", "Request body too slow");
+			assertThat(timeout.header("Access-Control-Allow-Origin")).isEqualTo(ALLOWED);
+			assertThat(timeout.headers().get("x-content-type-options")).containsExactly("nosniff");
+			assertThat(timeout.headers().get("cache-control")).containsExactly("no-store");
+		}
 	}
 
 	@Test
