@@ -8,6 +8,7 @@ import dev.adamopt.kernel.Precision;
 import jakarta.servlet.http.HttpServletResponse;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 
 /**
@@ -30,6 +31,9 @@ final class ProblemResponses {
 		response.resetBuffer();
 		response.setStatus(type.status().value());
 		response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
+		// set here too for what Tomcat refuses before any filter runs, under /v1 or not (see SecurityHeadersFilter)
+		response.setHeader(SecurityHeadersFilter.NOSNIFF_HEADER, "nosniff");
+		response.setHeader(HttpHeaders.CACHE_CONTROL, "no-store");
 		response.setCharacterEncoding("UTF-8");
 		byte[] body = JSON.writeValueAsBytes(body(type, detail, instance));
 		response.setContentLength(body.length);

@@ -48,6 +48,8 @@ enum ProblemType {
 
 	PRECONDITION_FAILED(HttpStatus.PRECONDITION_FAILED, "precondition-failed", "Precondition failed"),
 
+	CROSS_ORIGIN_NOT_ALLOWED(HttpStatus.FORBIDDEN, "cross-origin-not-allowed", "Cross-origin request not allowed"),
+
 	SESSION_NOT_FOUND(HttpStatus.NOT_FOUND, "session-not-found", "Session not found"),
 
 	RESOURCE_NOT_FOUND(HttpStatus.NOT_FOUND, "resource-not-found", "Resource not found"),

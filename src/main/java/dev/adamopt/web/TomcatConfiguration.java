@@ -79,9 +79,9 @@ class TomcatConfiguration {
 		RequestBodyFilter filter = new RequestBodyFilter(limits.maxRequestSize().toBytes(), limits.requestBodyTimeout(),
 				http.bufferedBodySize().toBytes(), http.bufferedBodiesMemoryBytes(), http.maxStreamedBodies(), clock);
 		FilterRegistrationBean<RequestBodyFilter> registration = new FilterRegistrationBean<>(filter);
-		// after the character encoding and observation filters (neither reads a body; metrics see the refusals and the
-		// read ahead), before any filter that may read one (FormContentFilter)
-		registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 2);
+		// after the character encoding, observation and CORS filters (none reads a body; metrics see the refusals and
+		// the read ahead; refusals carry the CORS headers), before any filter that may read one (FormContentFilter)
+		registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 3);
 		registration.setDispatcherTypes(EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC));
 		registration.setAsyncSupported(true);
 		return registration;
