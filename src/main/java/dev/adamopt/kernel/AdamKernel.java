@@ -355,8 +355,9 @@ public final class AdamKernel {
 
 
 
-	// Generated loops start: one method per variant, each a single loop (see the step's comment), written by a
-	// script from one template per precision; ClippedStepTest holds every one of them to StepOracle bit for bit.
+	// Generated loops start: one method per variant, each a single loop (see the step's comment), written from one
+	// template for both precisions (GeneratedLoopsTest holds this text to it: change the template there, paste its
+	// output here); ClippedStepTest holds every loop to StepOracle bit for bit.
 	// scaled*: the plain loops, with the clip scale folded into the sign; clamped*: clip_grad_value_'s clamp.
 
 	private static double clampedL2AmsgradFloat64(double[] param, double[] grad, double[] firstMoment,
