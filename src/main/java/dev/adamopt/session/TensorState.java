@@ -99,6 +99,9 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 	 */
 	abstract Runnable prepareHold(Tensor parameter);
 
+	/** Sets the bounds from the state's arrays (one read of them): after a restore, a hold, an unproven step. */
+	abstract void resetBounds();
+
 	/** A copy of the held parameter. */
 	abstract Tensor heldParameter();
 
@@ -206,6 +209,83 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 
 	}
 
+	/**
+	 * What the two precisions' updates share: whether the step is proven finite or needs its dry run, the tensor's
+	 * step count, and moving the bounds past the step. The twins give the arithmetic.
+	 */
+	private abstract class PreparedStep implements Update {
+
+		private final boolean hasGradient;
+
+		/** The sent parameter's largest magnitude (the decoder measured it); -1: the held parameter's bound. */
+		private final double maxAbsParam;
+
+		private final Tensor answer;
+
+		/** Whether the bounds could not prove this step finite, so they are recomputed after it. */
+		private boolean unproven;
+
+		/** The bound of the parameter's magnitude the step was checked with. */
+		private double paramBound = Double.POSITIVE_INFINITY;
+
+		PreparedStep(boolean hasGradient, double maxAbsParam, Tensor answer) {
+			this.hasGradient = hasGradient;
+			this.maxAbsParam = maxAbsParam;
+			this.answer = answer;
+		}
+
+		/** The read-only dry run of step {@code step}: the first non-finite index, or -1. */
+		abstract int dryRun(Hyperparameters h, long step, double gradScale, double clipValue);
+
+		/** Step {@code step} itself: the sum of the squared changes of the parameter. */
+		abstract double step(Hyperparameters h, long step, double gradScale, double clipValue);
+
+		@Override
+		public boolean hasGradient() {
+			return this.hasGradient;
+		}
+
+		@Override
+		public int firstNonFiniteResult(Hyperparameters h, double gradScale, double clipValue, double maxAbsGrad) {
+			if (!this.hasGradient) {
+				return -1;
+			}
+			TensorState state = TensorState.this;
+			this.paramBound = (this.maxAbsParam >= 0) ? this.maxAbsParam : state.bounds.parameterBound();
+			if (state.bounds.provesFinite(h, state.step + 1, state instanceof Float32, gradScale, clipValue,
+					maxAbsGrad, this.paramBound)) {
+				return -1;
+			}
+			this.unproven = true;
+			return dryRun(h, state.step + 1, gradScale, clipValue);
+		}
+
+		@Override
+		public double apply(Hyperparameters h, double gradScale, double clipValue, double maxAbsGrad) {
+			double changed = 0;
+			TensorState state = TensorState.this;
+			if (this.hasGradient) {
+				state.step++;
+				changed = step(h, state.step, gradScale, clipValue);
+				if (this.unproven) {
+					state.resetBounds();
+				}
+				else {
+					state.bounds.advance(h, state.step, state instanceof Float32, gradScale, clipValue, maxAbsGrad,
+							this.paramBound, changed, state.size);
+				}
+			}
+			answerUnchanged();
+			return changed;
+		}
+
+		@Override
+		public Tensor answer() {
+			return this.answer;
+		}
+
+	}
+
 	static final class Float64 extends TensorState {
 
 		private final double[] firstMoment;
@@ -250,20 +330,8 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 			}
 			float[] narrowTo = narrowed;
 			double[] copyTo = copy;
-			// the sent parameter's largest magnitude (one read of it, remembered by the tensor); -1: the held one's bound
 			double maxAbsParam = (parameter != null) ? parameter.maxAbs() : -1;
-			return new Update() {
-
-				/** Whether the bounds could not prove this step finite, so they are recomputed after it. */
-				private boolean unproven;
-
-				/** The bound of the parameter's magnitude the step was checked with. */
-				private double paramBound = Double.POSITIVE_INFINITY;
-
-				@Override
-				public boolean hasGradient() {
-					return g != null;
-				}
+			return new PreparedStep((g != null), maxAbsParam, answer) {
 
 				@Override
 				public void gradientStatistics(double normType, double[] out) {
@@ -281,41 +349,17 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 				}
 
 				@Override
-				public int firstNonFiniteResult(Hyperparameters h, double gradScale, double clipValue,
-						double maxAbsGrad) {
-					if (g == null) {
-						return -1;
-					}
+				int dryRun(Hyperparameters h, long step, double gradScale, double clipValue) {
 					Float64 state = Float64.this;
-					this.paramBound = (maxAbsParam >= 0) ? maxAbsParam : state.bounds.parameterBound();
-					if (state.bounds.provesFinite(h, state.step + 1, false, gradScale, clipValue, maxAbsGrad,
-							this.paramBound)) {
-						return -1;
-					}
-					this.unproven = true;
 					return AdamKernel.firstNonFiniteResultFloat64(p, g, state.firstMoment, state.secondMoment,
-							state.maxSecondMoment, state.step + 1, h, gradScale, clipValue);
+							state.maxSecondMoment, step, h, gradScale, clipValue);
 				}
 
 				@Override
-				public double apply(Hyperparameters h, double gradScale, double clipValue, double maxAbsGrad) {
-					double changed = 0;
+				double step(Hyperparameters h, long step, double gradScale, double clipValue) {
 					Float64 state = Float64.this;
-					if (g != null) {
-						state.step++;
-						changed = AdamKernel.stepFloat64(p, g, state.firstMoment, state.secondMoment,
-								state.maxSecondMoment, state.step, h, gradScale, clipValue);
-						if (this.unproven) {
-							state.bounds.resetFromArraysFloat64(state.parameter, state.firstMoment, state.secondMoment,
-									state.maxSecondMoment);
-						}
-						else {
-							state.bounds.advance(h, state.step, false, gradScale, clipValue, maxAbsGrad,
-									paramBound, changed, state.size);
-						}
-					}
-					answerUnchanged();
-					return changed;
+					return AdamKernel.stepFloat64(p, g, state.firstMoment, state.secondMoment, state.maxSecondMoment,
+							step, h, gradScale, clipValue);
 				}
 
 				@Override
@@ -327,12 +371,12 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 						narrow(p, narrowTo);
 					}
 				}
-
-				@Override
-				public Tensor answer() {
-					return answer;
-				}
 			};
+		}
+
+		@Override
+		void resetBounds() {
+			this.bounds.resetFromArraysFloat64(this.parameter, this.firstMoment, this.secondMoment, this.maxSecondMoment);
 		}
 
 		@Override
@@ -341,7 +385,7 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 			copyInto(parameter, held);
 			return () -> {
 				this.parameter = held;
-				this.bounds.resetFromArraysFloat64(held, this.firstMoment, this.secondMoment, this.maxSecondMoment);
+				resetBounds();
 			};
 		}
 
@@ -382,7 +426,7 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 				this.parameter = new double[this.size];
 				copyInto(checkpoint.parameter(), this.parameter);
 			}
-			this.bounds.resetFromArraysFloat64(this.parameter, this.firstMoment, this.secondMoment, this.maxSecondMoment);
+			resetBounds();
 		}
 
 		/** Copies or widens (exactly) the tensor's values into {@code target}. */
@@ -453,20 +497,8 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 			}
 			double[] widenTo = widened;
 			float[] copyTo = copy;
-			// the sent parameter's largest magnitude (one read of it, remembered by the tensor); -1: the held one's bound
 			double maxAbsParam = (parameter != null) ? parameter.maxAbs() : -1;
-			return new Update() {
-
-				/** Whether the bounds could not prove this step finite, so they are recomputed after it. */
-				private boolean unproven;
-
-				/** The bound of the parameter's magnitude the step was checked with. */
-				private double paramBound = Double.POSITIVE_INFINITY;
-
-				@Override
-				public boolean hasGradient() {
-					return g != null;
-				}
+			return new PreparedStep((g != null), maxAbsParam, answer) {
 
 				@Override
 				public void gradientStatistics(double normType, double[] out) {
@@ -484,41 +516,17 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 				}
 
 				@Override
-				public int firstNonFiniteResult(Hyperparameters h, double gradScale, double clipValue,
-						double maxAbsGrad) {
-					if (g == null) {
-						return -1;
-					}
+				int dryRun(Hyperparameters h, long step, double gradScale, double clipValue) {
 					Float32 state = Float32.this;
-					this.paramBound = (maxAbsParam >= 0) ? maxAbsParam : state.bounds.parameterBound();
-					if (state.bounds.provesFinite(h, state.step + 1, true, gradScale, clipValue, maxAbsGrad,
-							this.paramBound)) {
-						return -1;
-					}
-					this.unproven = true;
 					return AdamKernel.firstNonFiniteResultFloat32(p, g, state.firstMoment, state.secondMoment,
-							state.maxSecondMoment, state.step + 1, h, gradScale, clipValue);
+							state.maxSecondMoment, step, h, gradScale, clipValue);
 				}
 
 				@Override
-				public double apply(Hyperparameters h, double gradScale, double clipValue, double maxAbsGrad) {
-					double changed = 0;
+				double step(Hyperparameters h, long step, double gradScale, double clipValue) {
 					Float32 state = Float32.this;
-					if (g != null) {
-						state.step++;
-						changed = AdamKernel.stepFloat32(p, g, state.firstMoment, state.secondMoment,
-								state.maxSecondMoment, state.step, h, gradScale, clipValue);
-						if (this.unproven) {
-							state.bounds.resetFromArraysFloat32(state.parameter, state.firstMoment, state.secondMoment,
-									state.maxSecondMoment);
-						}
-						else {
-							state.bounds.advance(h, state.step, true, gradScale, clipValue, maxAbsGrad,
-									paramBound, changed, state.size);
-						}
-					}
-					answerUnchanged();
-					return changed;
+					return AdamKernel.stepFloat32(p, g, state.firstMoment, state.secondMoment, state.maxSecondMoment,
+							step, h, gradScale, clipValue);
 				}
 
 				@Override
@@ -530,12 +538,12 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 						widen(p, widenTo);
 					}
 				}
-
-				@Override
-				public Tensor answer() {
-					return answer;
-				}
 			};
+		}
+
+		@Override
+		void resetBounds() {
+			this.bounds.resetFromArraysFloat32(this.parameter, this.firstMoment, this.secondMoment, this.maxSecondMoment);
 		}
 
 		@Override
@@ -544,7 +552,7 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 			copyInto(parameter, held, "parameter", this.name);
 			return () -> {
 				this.parameter = held;
-				this.bounds.resetFromArraysFloat32(held, this.firstMoment, this.secondMoment, this.maxSecondMoment);
+				resetBounds();
 			};
 		}
 
@@ -588,7 +596,7 @@ abstract sealed class TensorState permits TensorState.Float64, TensorState.Float
 			}
 			this.parameter = param;
 			this.step = checkpoint.step();
-			this.bounds.resetFromArraysFloat32(this.parameter, this.firstMoment, this.secondMoment, this.maxSecondMoment);
+			resetBounds();
 		}
 
 		/**
