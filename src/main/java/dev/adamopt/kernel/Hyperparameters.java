@@ -41,6 +41,18 @@ public record Hyperparameters(Algorithm algorithm, double learningRate, double b
 				algorithm.defaultWeightDecay(), false, false);
 	}
 
+	/** These hyperparameters with another learning rate ({@code this} when it is the same). */
+	public Hyperparameters withLearningRate(double learningRate) {
+		return (learningRate == this.learningRate) ? this : new Hyperparameters(this.algorithm, learningRate, this.beta1,
+				this.beta2, this.epsilon, this.weightDecay, this.amsgrad, this.maximize);
+	}
+
+	/** These hyperparameters with {@code maximize} set ({@code this} when it is the same). */
+	public Hyperparameters withMaximize(boolean maximize) {
+		return (maximize == this.maximize) ? this : new Hyperparameters(this.algorithm, this.learningRate, this.beta1,
+				this.beta2, this.epsilon, this.weightDecay, this.amsgrad, maximize);
+	}
+
 	private static void requireAtLeastZero(String name, double value) {
 		if (!(value >= 0) || value == Double.POSITIVE_INFINITY) {
 			throw new IllegalArgumentException(name + " must be a finite number >= 0, got " + value);

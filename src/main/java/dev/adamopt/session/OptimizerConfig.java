@@ -94,8 +94,7 @@ public record OptimizerConfig(Hyperparameters hyperparameters, double initialLea
 		}
 
 		Group withLearningRate(double learningRate) {
-			return new Group(this.match, OptimizerConfig.withLearningRate(this.hyperparameters, learningRate),
-					this.initialLearningRate);
+			return new Group(this.match, this.hyperparameters.withLearningRate(learningRate), this.initialLearningRate);
 		}
 
 	}
@@ -131,11 +130,12 @@ public record OptimizerConfig(Hyperparameters hyperparameters, double initialLea
 		for (Group group : this.groups) {
 			double groupInitial = Double.isNaN(group.initialLearningRate()) ? group.hyperparameters().learningRate()
 					: group.initialLearningRate();
-			groups.add(new Group(group.match(), withLearningRate(group.hyperparameters(),
-					next.learningRate(0, group.hyperparameters().learningRate(), groupInitial)), groupInitial));
+			groups.add(new Group(group.match(), group.hyperparameters()
+				.withLearningRate(next.learningRate(0, group.hyperparameters().learningRate(), groupInitial)), groupInitial));
 		}
-		return new OptimizerConfig(withLearningRate(this.hyperparameters,
-				next.learningRate(0, this.hyperparameters.learningRate(), initial)), initial, groups, next, 0,
+		return new OptimizerConfig(
+				this.hyperparameters.withLearningRate(next.learningRate(0, this.hyperparameters.learningRate(), initial)),
+				initial, groups, next, 0,
 				this.clipping, this.nonFinite);
 	}
 
@@ -150,17 +150,9 @@ public record OptimizerConfig(Hyperparameters hyperparameters, double initialLea
 			groups.add(group.withLearningRate(
 					this.schedule.learningRate(position, group.hyperparameters().learningRate(), group.initialLearningRate())));
 		}
-		return new OptimizerConfig(withLearningRate(this.hyperparameters,
+		return new OptimizerConfig(this.hyperparameters.withLearningRate(
 				this.schedule.learningRate(position, this.hyperparameters.learningRate(), this.initialLearningRate)),
 				this.initialLearningRate, groups, this.schedule, position, this.clipping, this.nonFinite);
-	}
-
-	static Hyperparameters withLearningRate(Hyperparameters h, double learningRate) {
-		if (learningRate == h.learningRate()) {
-			return h;
-		}
-		return new Hyperparameters(h.algorithm(), learningRate, h.beta1(), h.beta2(), h.epsilon(), h.weightDecay(),
-				h.amsgrad(), h.maximize());
 	}
 
 }

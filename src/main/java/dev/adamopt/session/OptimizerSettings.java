@@ -98,7 +98,7 @@ public record OptimizerSettings(
 		}
 		Algorithm algorithm = algorithm(this.algorithm, Algorithm.ADAM);
 		Hyperparameters h = applyTo(Hyperparameters.defaults(algorithm), algorithm);
-		return valid("optimizer.", () -> OptimizerConfig.create(h, newGroups(h), scheduleOrNull(),
+		return valid("optimizer.", () -> OptimizerConfig.create(h, groups(h, false), scheduleOrNull(),
 				(this.clipping != null) ? this.clipping.toClipping() : null, nonFinite(NonFinitePolicy.ERROR)));
 	}
 
@@ -109,16 +109,7 @@ public record OptimizerSettings(
 	public OptimizerConfig toCheckpointConfig() {
 		Algorithm algorithm = algorithm(this.algorithm, Algorithm.ADAM);
 		Hyperparameters h = applyTo(Hyperparameters.defaults(algorithm), algorithm);
-		List<OptimizerConfig.Group> groups = new ArrayList<>();
-		if (this.groups != null) {
-			for (int i = 0; i < this.groups.size(); i++) {
-				GroupSettings group = element(this.groups, i, "groups");
-				Hyperparameters g = group.applyTo(h, "groups[" + i + "].");
-				int index = i;
-				groups.add(valid("optimizer.groups[" + i + "].", () -> new OptimizerConfig.Group(matchOf(group, index),
-						g, initial(group.initialLearningRate(), "groups[" + index + "].initialLearningRate"))));
-			}
-		}
+		List<OptimizerConfig.Group> groups = groups(h, true);
 		LearningRateSchedule schedule = scheduleOrNull();
 		long position = (this.schedule != null && this.schedule.position() != null) ? this.schedule.position() : 0;
 		return valid("optimizer.", () -> new OptimizerConfig(h, initial(this.initialLearningRate,
@@ -152,10 +143,8 @@ public record OptimizerSettings(
 			// maximize belongs to every group, as to torch's optimizer defaults
 			List<OptimizerConfig.Group> flipped = new ArrayList<>();
 			for (OptimizerConfig.Group group : groups) {
-				Hyperparameters g = group.hyperparameters();
-				flipped.add(new OptimizerConfig.Group(group.match(), new Hyperparameters(g.algorithm(), g.learningRate(),
-						g.beta1(), g.beta2(), g.epsilon(), g.weightDecay(), g.amsgrad(), h.maximize()),
-						group.initialLearningRate()));
+				flipped.add(new OptimizerConfig.Group(group.match(),
+						group.hyperparameters().withMaximize(h.maximize()), group.initialLearningRate()));
 			}
 			groups = flipped;
 		}
@@ -199,24 +188,27 @@ public record OptimizerSettings(
 						(before != null) ? before.initialLearningRate() : Double.NaN)));
 			}
 			else {
-				Hyperparameters b = before.hyperparameters();
-				Hyperparameters g = group.applyTo(new Hyperparameters(b.algorithm(), b.learningRate(), b.beta1(),
-						b.beta2(), b.epsilon(), b.weightDecay(), b.amsgrad(), h.maximize()), field);
+				Hyperparameters g = group.applyTo(before.hyperparameters().withMaximize(h.maximize()), field);
 				groups.add(new OptimizerConfig.Group(before.match(), g, before.initialLearningRate()));
 			}
 		}
 		return groups;
 	}
 
-	private List<OptimizerConfig.Group> newGroups(Hyperparameters h) {
+	/**
+	 * The groups given here over {@code h}: on creation their initial learning rates are not set yet, in a
+	 * checkpoint they are as written.
+	 */
+	private List<OptimizerConfig.Group> groups(Hyperparameters h, boolean checkpoint) {
 		List<OptimizerConfig.Group> groups = new ArrayList<>();
 		if (this.groups != null) {
 			for (int i = 0; i < this.groups.size(); i++) {
 				GroupSettings group = element(this.groups, i, "groups");
-				Hyperparameters g = group.applyTo(h, "groups[" + i + "].");
+				String field = "groups[" + i + "].";
+				Hyperparameters g = group.applyTo(h, field);
 				int index = i;
-				groups.add(valid("optimizer.groups[" + i + "].",
-						() -> new OptimizerConfig.Group(matchOf(group, index), g, Double.NaN)));
+				groups.add(valid("optimizer." + field, () -> new OptimizerConfig.Group(matchOf(group, index), g,
+						checkpoint ? initial(group.initialLearningRate(), field + "initialLearningRate") : Double.NaN)));
 			}
 		}
 		return groups;

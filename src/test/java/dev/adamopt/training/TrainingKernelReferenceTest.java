@@ -162,7 +162,7 @@ class TrainingKernelReferenceTest {
 				for (Map.Entry<String, Object> entry : gradients.entrySet()) {
 					State s = states.get(entry.getKey());
 					int g = (s.group < 0) ? groups : s.group;
-					Hyperparameters h = withLearningRate(base[g], lr[g]);
+					Hyperparameters h = base[g].withLearningRate(lr[g]);
 					s.step++;
 					if (float32) {
 						AdamKernel.stepFloat32(s.p32, (float[]) entry.getValue(), s.m32, s.v32, s.w32, s.step, h, scale,
@@ -201,11 +201,6 @@ class TrainingKernelReferenceTest {
 			return 2.0;
 		}
 		return node.isString() ? Double.POSITIVE_INFINITY : node.asDouble();
-	}
-
-	private static Hyperparameters withLearningRate(Hyperparameters h, double lr) {
-		return new Hyperparameters(h.algorithm(), lr, h.beta1(), h.beta2(), h.epsilon(), h.weightDecay(), h.amsgrad(),
-				h.maximize());
 	}
 
 	private static double[] widen(float[] values) {
