@@ -59,22 +59,27 @@ public final class StepHistory {
 	 * the ring is full and overwrites its oldest). Allocates {@link Columns#bytes()}: charge it first.
 	 */
 	Columns prepareRoom() {
-		int length = this.columns.length;
-		if (this.count < length || length >= this.capacity) {
+		int length = grownLength();
+		if (length == 0) {
 			return null;
 		}
-		Columns grown = new Columns((int) Math.min(this.capacity, Math.max(FIRST_LENGTH, 2L * length)));
+		Columns grown = new Columns(length);
 		grown.copyFrom(this.columns, this.count);
 		return grown;
 	}
 
 	/** The bytes {@link #prepareRoom()} would allocate. */
 	long roomBytes() {
+		return (long) grownLength() * ENTRY_BYTES;
+	}
+
+	/** The length the columns grow to for the next entry; 0 when they need not grow. */
+	private int grownLength() {
 		int length = this.columns.length;
 		if (this.count < length || length >= this.capacity) {
 			return 0;
 		}
-		return Math.min(this.capacity, Math.max(FIRST_LENGTH, 2L * length)) * ENTRY_BYTES;
+		return (int) Math.min(this.capacity, Math.max(FIRST_LENGTH, 2L * length));
 	}
 
 	/** Records a step; allocates nothing. {@code grown} is what {@link #prepareRoom()} gave for it. */
