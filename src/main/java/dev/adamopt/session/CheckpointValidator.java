@@ -47,8 +47,8 @@ final class CheckpointValidator {
 	}
 
 	/**
-	 * Checks names, shapes, step counts and which parts are present, not the values: a session's own state, read
-	 * back from its file, may hold what its steps computed (infinities, NaN after an overflow, as in torch).
+	 * Checks names, shapes, step counts and which parts are present, not the values: a session's own file is
+	 * restored as it was written (a file from before non-finite results were refused may hold infinities or NaN).
 	 */
 	static void checkStructure(Checkpoint checkpoint) {
 		if (checkpoint.step() < 0 || checkpoint.step() > MAX_STEP) {

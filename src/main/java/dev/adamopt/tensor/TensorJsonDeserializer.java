@@ -24,7 +24,7 @@ final class TensorJsonDeserializer extends ValueDeserializer<Tensor> {
 		JsonToken token = parser.currentToken();
 		if (token == JsonToken.VALUE_NUMBER_FLOAT || token == JsonToken.VALUE_NUMBER_INT) {
 			RequestMemory.charge(Tensor.estimatedBytes(1, false), DECODING);
-			double value = finite(parser, context);
+			double value = number(parser, context);
 			return Tensor.ofFloat64(SCALAR, new double[] { value }).withMaxAbs(Math.abs(value));
 		}
 		if (token != JsonToken.START_ARRAY) {
@@ -51,7 +51,7 @@ final class TensorJsonDeserializer extends ValueDeserializer<Tensor> {
 				if (size == data.length) {
 					data = resize(data, grow(context, size));
 				}
-				double value = finite(parser, context);
+				double value = number(parser, context);
 				data[size++] = value;
 				maxAbs = Math.max(maxAbs, Math.abs(value)); // NaN wins, as Tensor.maxAbs() says
 				count[depth]++;
@@ -103,7 +103,7 @@ final class TensorJsonDeserializer extends ValueDeserializer<Tensor> {
 	 * so, where the mapper allows them): the session decides what a non-finite value means where it stands. A
 	 * literal too large for float64 is a mistake of the client's, not a value.
 	 */
-	private static double finite(JsonParser parser, DeserializationContext context) {
+	private static double number(JsonParser parser, DeserializationContext context) {
 		double value = parser.getDoubleValue();
 		if (!Double.isFinite(value)) {
 			String text = parser.getString();
