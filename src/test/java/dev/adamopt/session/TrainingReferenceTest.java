@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import dev.adamopt.kernel.Precision;
+import dev.adamopt.reference.BitExactComparison;
+import dev.adamopt.reference.ReferenceCase;
 import dev.adamopt.tensor.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -152,11 +154,8 @@ class TrainingReferenceTest {
 	static void assertClose(Tensor actual, Tensor expected, boolean float32, String what) {
 		assertThat(actual.shape()).as(what + " shape").isEqualTo(expected.shape());
 		for (int i = 0; i < expected.size(); i++) {
-			double a = actual.get(i);
-			double e = expected.get(i);
-			boolean close = float32 ? Math.abs(a - e) <= 1e-5 * Math.max(1, Math.abs(e)) : Math.abs(a - e) <= 1e-12;
-			if (!close) {
-				fail(what + " at flat index " + i + ": expected " + e + ", got " + a);
+			if (!BitExactComparison.withinTolerance(expected.get(i), actual.get(i), float32)) {
+				fail(what + " at flat index " + i + ": expected " + expected.get(i) + ", got " + actual.get(i));
 			}
 		}
 	}
@@ -169,31 +168,7 @@ class TrainingReferenceTest {
 
 	/** numpy's tolist(): nested lists, a bare number for a 0-d tensor. */
 	static Tensor tensor(JsonNode node) {
-		List<Integer> shape = new ArrayList<>();
-		JsonNode probe = node;
-		while (probe.isArray()) {
-			shape.add(probe.size());
-			probe = (probe.size() > 0) ? probe.get(0) : null;
-			if (probe == null) {
-				break;
-			}
-		}
-		List<Double> values = new ArrayList<>();
-		flatten(node, values);
-		double[] data = new double[values.size()];
-		for (int i = 0; i < data.length; i++) {
-			data[i] = values.get(i);
-		}
-		return Tensor.ofFloat64(shape.stream().mapToInt(Integer::intValue).toArray(), data);
-	}
-
-	private static void flatten(JsonNode node, List<Double> values) {
-		if (node.isArray()) {
-			node.forEach(child -> flatten(child, values));
-		}
-		else {
-			values.add(node.asDouble());
-		}
+		return Tensor.ofFloat64(ReferenceCase.shape(node), ReferenceCase.flatten(node));
 	}
 
 }

@@ -10,6 +10,8 @@ import dev.adamopt.kernel.AdamKernel;
 import dev.adamopt.kernel.Algorithm;
 import dev.adamopt.kernel.GradientStatistics;
 import dev.adamopt.kernel.Hyperparameters;
+import dev.adamopt.reference.BitExactComparison;
+import dev.adamopt.reference.ReferenceCase;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -89,7 +91,7 @@ class TrainingKernelReferenceTest {
 		boolean anyDefault = false;
 		for (Map.Entry<String, JsonNode> entry : reference.get("initialParameters").properties()) {
 			State s = new State();
-			double[] values = flatten(entry.getValue());
+			double[] values = ReferenceCase.flatten(entry.getValue());
 			if (float32) {
 				s.p32 = new float[values.length];
 				for (int i = 0; i < values.length; i++) {
@@ -127,7 +129,7 @@ class TrainingKernelReferenceTest {
 			Map<String, Double> maxAbs = new LinkedHashMap<>();
 			boolean finite = true;
 			for (Map.Entry<String, JsonNode> entry : step.get("gradients").properties()) {
-				double[] values = flatten(entry.getValue());
+				double[] values = ReferenceCase.flatten(entry.getValue());
 				if (float32) {
 					float[] g = new float[values.length];
 					for (int i = 0; i < values.length; i++) {
@@ -182,15 +184,15 @@ class TrainingKernelReferenceTest {
 			}
 			for (Map.Entry<String, JsonNode> entry : step.get("expectedParameters").properties()) {
 				State s = states.get(entry.getKey());
-				assertClose(float32 ? widen(s.p32) : s.p64, flatten(entry.getValue()), float32,
+				assertClose(float32 ? widen(s.p32) : s.p64, ReferenceCase.flatten(entry.getValue()), float32,
 						where + " parameter " + entry.getKey());
 			}
 			for (Map.Entry<String, JsonNode> entry : step.get("expectedState").properties()) {
 				State s = states.get(entry.getKey());
 				assertThat(s.step).as(where + " step of " + entry.getKey()).isEqualTo(entry.getValue().get("step").asLong());
-				assertClose(float32 ? widen(s.m32) : s.m64, flatten(entry.getValue().get("firstMoment")), float32,
+				assertClose(float32 ? widen(s.m32) : s.m64, ReferenceCase.flatten(entry.getValue().get("firstMoment")), float32,
 						where + " firstMoment of " + entry.getKey());
-				assertClose(float32 ? widen(s.v32) : s.v64, flatten(entry.getValue().get("secondMoment")), float32,
+				assertClose(float32 ? widen(s.v32) : s.v64, ReferenceCase.flatten(entry.getValue().get("secondMoment")), float32,
 						where + " secondMoment of " + entry.getKey());
 			}
 		}
@@ -211,21 +213,6 @@ class TrainingKernelReferenceTest {
 		return widened;
 	}
 
-	private static double[] flatten(JsonNode node) {
-		List<Double> values = new ArrayList<>();
-		flatten(node, values);
-		return values.stream().mapToDouble(Double::doubleValue).toArray();
-	}
-
-	private static void flatten(JsonNode node, List<Double> values) {
-		if (node.isArray()) {
-			node.forEach(child -> flatten(child, values));
-		}
-		else {
-			values.add(node.asDouble());
-		}
-	}
-
 	private static void assertRelative(double actual, double expected, double tolerance, String what) {
 		if (!(Math.abs(actual - expected) <= tolerance * Math.abs(expected))) {
 			fail(what + ": expected " + expected + ", got " + actual);
@@ -235,10 +222,8 @@ class TrainingKernelReferenceTest {
 	private static void assertClose(double[] actual, double[] expected, boolean float32, String what) {
 		assertThat(actual).as(what + " size").hasSize(expected.length);
 		for (int i = 0; i < expected.length; i++) {
-			double a = actual[i];
-			double e = expected[i];
-			if (!(float32 ? Math.abs(a - e) <= 1e-5 * Math.max(1, Math.abs(e)) : Math.abs(a - e) <= 1e-12)) {
-				fail(what + " at flat index " + i + ": expected " + e + ", got " + a);
+			if (!BitExactComparison.withinTolerance(expected[i], actual[i], float32)) {
+				fail(what + " at flat index " + i + ": expected " + expected[i] + ", got " + actual[i]);
 			}
 		}
 	}
