@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import dev.adamopt.TrainingHttp.StepAnswer;
@@ -13,6 +12,7 @@ import dev.adamopt.reference.BitExactComparison;
 import dev.adamopt.reference.ReferenceCase;
 import dev.adamopt.reference.ReferenceCase.Step;
 import dev.adamopt.tensor.SafetensorsBytes;
+import dev.adamopt.training.TensorGlob;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -673,24 +673,12 @@ class TrainingReferenceHttpTest {
 	static Integer group(JsonNode groups, String name) {
 		for (int i = 0; i < groups.size(); i++) {
 			for (JsonNode glob : groups.get(i).get("match")) {
-				if (globPattern(glob.stringValue()).matcher(name).matches()) {
+				if (TensorGlob.matches(glob.stringValue(), name)) {
 					return i;
 				}
 			}
 		}
 		return null;
-	}
-
-	private static Pattern globPattern(String glob) {
-		StringBuilder regex = new StringBuilder();
-		for (char c : glob.toCharArray()) {
-			switch (c) {
-				case '*' -> regex.append(".*");
-				case '?' -> regex.append('.');
-				default -> regex.append(Pattern.quote(String.valueOf(c)));
-			}
-		}
-		return Pattern.compile(regex.toString(), Pattern.DOTALL);
 	}
 
 	// ---- numbers ---------------------------------------------------------------------------------------------
