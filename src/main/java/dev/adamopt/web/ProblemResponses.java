@@ -12,9 +12,9 @@ import org.springframework.http.MediaType;
 
 /**
  * Writes a problem straight to a servlet response, for the answers given below Spring MVC (the request body filter,
- * Tomcat's error reports, {@code /error}). Same fields, in the same order, as the problems Spring MVC writes.
+ * authentication and per-key limits, Tomcat's error reports, {@code /error}). Same fields, in the same order, as the problems Spring MVC writes.
  */
-final class ProblemResponses {
+public final class ProblemResponses {
 
 	private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -24,7 +24,7 @@ final class ProblemResponses {
 	/**
 	 * Replaces whatever the response holds with the problem. {@code instance} may be {@code null}.
 	 */
-	static void write(HttpServletResponse response, ProblemType type, String detail, String instance)
+	public static void write(HttpServletResponse response, ProblemType type, String detail, String instance)
 			throws IOException {
 		type.count();
 		response.resetBuffer();
