@@ -2,6 +2,7 @@ package dev.adamopt.security;
 
 import java.io.IOException;
 
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -44,6 +45,13 @@ final class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
 	@Override
 	protected boolean shouldNotFilterAsyncDispatch() {
 		return false;
+	}
+
+	/** An error page included after the answer (Tomcat does so after a refused upload) is not another request. */
+	@Override
+	protected boolean shouldNotFilter(HttpServletRequest request) {
+		return request.getDispatcherType() == DispatcherType.INCLUDE
+				|| request.getDispatcherType() == DispatcherType.FORWARD;
 	}
 
 	@Override

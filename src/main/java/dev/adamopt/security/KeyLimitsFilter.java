@@ -15,6 +15,7 @@ import dev.adamopt.web.ProblemType;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.TimeMeter;
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -72,6 +73,13 @@ final class KeyLimitsFilter extends OncePerRequestFilter {
 		return false;
 	}
 
+	/** An error page included after the answer is not another request. */
+	@Override
+	protected boolean shouldNotFilter(HttpServletRequest request) {
+		return request.getDispatcherType() == DispatcherType.INCLUDE
+				|| request.getDispatcherType() == DispatcherType.FORWARD;
+	}
+
 	@Override
 	protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
 			throws ServletException, IOException {
@@ -86,10 +94,10 @@ final class KeyLimitsFilter extends OncePerRequestFilter {
 			if (!probe.isConsumed()) {
 				long seconds = Math.max(1, (probe.getNanosToWaitForRefill() + 999_999_999) / 1_000_000_000);
 				response.setHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
-				ProblemResponses.write(response, ProblemType.TOO_MANY_REQUESTS, "API key '" + name + "' has made "
-						+ "more than its " + this.requestsPerSecond + " requests per second "
+				ProblemResponses.refuse(request, response, ProblemType.TOO_MANY_REQUESTS, "API key '" + name
+						+ "' has made more than its " + this.requestsPerSecond + " requests per second "
 						+ "(adam.limits.per-key.requests-per-second); nothing was done: retry after " + seconds
-						+ " s (Retry-After)", request.getRequestURI());
+						+ " s (Retry-After)");
 				return;
 			}
 		}

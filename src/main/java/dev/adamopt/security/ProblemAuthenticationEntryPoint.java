@@ -28,8 +28,7 @@ final class ProblemAuthenticationEntryPoint implements AuthenticationEntryPoint 
 		boolean invalid = ex instanceof BadCredentialsException;
 		response.setHeader(HttpHeaders.WWW_AUTHENTICATE,
 				invalid ? "Bearer error=\"invalid_token\"" : "Bearer");
-		ProblemResponses.write(response, ProblemType.UNAUTHORIZED, invalid ? ex.getMessage() : MISSING,
-				request.getRequestURI());
+		ProblemResponses.refuse(request, response, ProblemType.UNAUTHORIZED, invalid ? ex.getMessage() : MISSING);
 	}
 
 }

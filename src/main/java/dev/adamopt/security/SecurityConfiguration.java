@@ -75,8 +75,9 @@ class SecurityConfiguration implements WebMvcConfigurer {
 			.sessionManagement(sessions -> sessions.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
 			.exceptionHandling(exceptions -> exceptions.authenticationEntryPoint(entryPoint))
 			.authorizeHttpRequests(authorize -> {
-				// an error answer (the problem written by /error) is never itself refused
-				authorize.dispatcherTypeMatchers(DispatcherType.ERROR).permitAll();
+				// an error answer (the problem /error writes, forwarded or included by Tomcat after a refusal) is never
+				// itself refused: clients cannot make these dispatches
+				authorize.dispatcherTypeMatchers(DispatcherType.ERROR, DispatcherType.INCLUDE).permitAll();
 				if (!this.keys.configured()) {
 					authorize.anyRequest().permitAll();
 					return;

@@ -5,9 +5,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import dev.adamopt.kernel.Precision;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 
 /**
@@ -35,6 +38,24 @@ public final class ProblemResponses {
 		response.setContentLength(body.length);
 		response.getOutputStream().write(body);
 		response.flushBuffer();
+	}
+
+	/**
+	 * Refuses a request before the application reads its body (authentication, per-key limits): a body that was read
+	 * ahead is gone already; a streamed one is not read (a client the service refuses does not get to make it read its
+	 * upload), so the connection closes after the answer, as for the request body filter's own refusals.
+	 */
+	public static void refuse(HttpServletRequest request, HttpServletResponse response, ProblemType type,
+			String detail) throws IOException {
+		boolean unreadBody = request.getDispatcherType() == DispatcherType.REQUEST
+				&& (request.getContentLengthLong() > 0 || request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null);
+		if (unreadBody) {
+			response.setHeader(HttpHeaders.CONNECTION, "close");
+		}
+		write(response, type, detail, request.getRequestURI());
+		if (unreadBody) {
+			UploadAbortValve.abortUpload(request);
+		}
 	}
 
 	static Map<String, Object> body(ProblemType type, String detail, String instance) {
