@@ -24,8 +24,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * header goes on unauthenticated (the authorization rules then answer 401 where a key is needed); a key the service
  * does not know, or another kind of Authorization, is answered 401 here.
  * <p>
- * Runs on the async dispatch too: a small body is read ahead before any worker thread takes the request, and the
- * request reaches this chain only then.
+ * Runs before any request body is read (a request without a valid key does not get to send one), and again on the
+ * async dispatch of a request whose small body was read ahead, which the controller then serves.
  */
 final class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
 

@@ -67,9 +67,9 @@ final class KeyLimitsFilter extends OncePerRequestFilter {
 		};
 	}
 
+	/** A body read ahead is decoded on the request's async dispatch: it is charged to the key's quota too. */
 	@Override
 	protected boolean shouldNotFilterAsyncDispatch() {
-		// a body read ahead reaches the security chain on the async dispatch only
 		return false;
 	}
 
@@ -89,7 +89,8 @@ final class KeyLimitsFilter extends OncePerRequestFilter {
 			return;
 		}
 		String name = key.getName();
-		if (this.requestsPerSecond != null) {
+		// a body read ahead is decoded on a second (async) dispatch of the same request: counted once
+		if (this.requestsPerSecond != null && request.getDispatcherType() == DispatcherType.REQUEST) {
 			ConsumptionProbe probe = this.buckets.computeIfAbsent(name, this::bucket).tryConsumeAndReturnRemaining(1);
 			if (!probe.isConsumed()) {
 				long seconds = Math.max(1, (probe.getNanosToWaitForRefill() + 999_999_999) / 1_000_000_000);

@@ -80,8 +80,9 @@ class TomcatConfiguration {
 				http.bufferedBodySize().toBytes(), http.bufferedBodiesMemoryBytes(), http.maxStreamedBodies(), clock);
 		FilterRegistrationBean<RequestBodyFilter> registration = new FilterRegistrationBean<>(filter);
 		// after the character encoding and observation filters (neither reads a body; metrics see the refusals and the
-		// read ahead), before any filter that may read one (FormContentFilter)
-		registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 2);
+		// read ahead) and the API keys' check (spring.security.filter.order: no body of a request without a valid key is
+		// read), before any filter that may read one (FormContentFilter)
+		registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 3);
 		registration.setDispatcherTypes(EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC));
 		registration.setAsyncSupported(true);
 		return registration;
