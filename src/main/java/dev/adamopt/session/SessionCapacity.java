@@ -64,10 +64,6 @@ final class SessionCapacity {
 		return this.quotas.budgetOf(owner);
 	}
 
-	KeyQuotas quotas() {
-		return this.quotas;
-	}
-
 	int sessions() {
 		return this.sessions.get();
 	}

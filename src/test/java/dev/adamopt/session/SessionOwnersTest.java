@@ -284,6 +284,26 @@ class SessionOwnersTest {
 		assertThat(after.quotas.sessions("alice")).isEqualTo(1);
 	}
 
+	@Test
+	void sessionsBeyondTheirKeysQuotaAtStartShouldStayOnDiskForALaterStart() throws IOException {
+		Stack before = persistent(2);
+		String first = before.service.create(ALICE, config(), Precision.FLOAT64, parameters(1)).id();
+		this.clock.advance(Duration.ofSeconds(1));
+		String second = before.service.create(ALICE, config(), Precision.FLOAT64, parameters(2)).id();
+		before.persistence.close();
+		before.directories().get(0).close();
+		this.directories.clear();
+
+		Stack lowered = persistent(1);
+		assertThat(lowered.service.list(ALICE, null, 10)).hasSize(1);
+		assertThat(lowered.quotas.sessions("alice")).isEqualTo(1);
+		lowered.directories().get(0).close();
+		this.directories.clear();
+
+		Stack raised = persistent(2);
+		assertThat(raised.service.list(ALICE, null, 10)).extracting(SessionSnapshot::id).containsExactly(first, second);
+	}
+
 	// ---- stacks -----------------------------------------------------------------------------------------------------
 
 	/** The quotas a test asks for. */
