@@ -20,10 +20,9 @@ from adam_client.models import CreateSessionRequest, OptimizerSettings, Schedule
 
 
 def main(base_url, api_key):
-    configuration = adam_client.Configuration(host=base_url)
-    # Every request carries the API key. (Once the document declares its bearer scheme, Configuration(access_token=)
-    # sends the same header.)
-    client = adam_client.ApiClient(configuration, header_name="Authorization", header_value="Bearer " + api_key)
+    # The document declares its bearer scheme: the client sends the key in Authorization: Bearer on every operation.
+    configuration = adam_client.Configuration(host=base_url, access_token=api_key)
+    client = adam_client.ApiClient(configuration)
     api = adam_client.SessionsApi(client)
 
     created = api.create(CreateSessionRequest(

@@ -17,9 +17,8 @@ import { Configuration, ResponseError, SessionsApi } from './client';
 declare const process: { argv: string[]; exitCode?: number };
 
 async function main(baseUrl: string, apiKey: string): Promise<void> {
-	// Every request carries the API key. (Once the document declares its bearer scheme, Configuration's accessToken
-	// sends the same header.)
-	const api = new SessionsApi(new Configuration({ basePath: baseUrl, headers: { Authorization: `Bearer ${apiKey}` } }));
+	// The document declares its bearer scheme: the client sends the key in Authorization: Bearer on every operation.
+	const api = new SessionsApi(new Configuration({ basePath: baseUrl, accessToken: apiKey }));
 
 	const created = await api.create({
 		createSessionRequest: {

@@ -176,6 +176,25 @@ class BrowserCorsTest {
 	}
 
 	@Test
+	void pageOnAnAllowedOriginShouldReadThe401OfAWrongOrMissingKeyAndCreateNothing(@TempDir Path dir) throws Exception {
+		String before = sessionIds();
+
+		JsonNode run = runPage(allowedPages, "withoutAValidKey", dir);
+		JsonNode out = run.get("result");
+		JsonNode wrongKey = out.get("wrongKey");
+		assertThat(wrongKey.get("status").asInt()).as("a preflighted create with a wrong key: %s", wrongKey)
+			.isEqualTo(401);
+		assertThat(wrongKey.get("contentType").asString()).startsWith("application/problem+json");
+		assertThat(wrongKey.get("body").get("type").asString()).isEqualTo("/problems/unauthorized");
+		assertThat(wrongKey.get("wwwAuthenticate").asString()).as("WWW-Authenticate, read by the page")
+			.contains("error=\"invalid_token\"");
+		JsonNode noKey = out.get("noKey");
+		assertThat(noKey.get("status").asInt()).as("a GET without a key: %s", noKey).isEqualTo(401);
+		assertThat(noKey.get("wwwAuthenticate").asString()).isEqualTo("Bearer");
+		assertThat(sessionIds()).as("sessions after the refused create").isEqualTo(before);
+	}
+
+	@Test
 	void pageOnAnotherOriginShouldBeRefusedByTheBrowserAndChangeNothing(@TempDir Path dir) throws Exception {
 		String before = sessionIds();
 		double refusalsBefore = refusals();

@@ -250,7 +250,7 @@ class ReadmeExampleTest {
 	@Test
 	void everyProblemTypeIsInTheProblemsTableWithItsStatus() throws Exception {
 		String readme = readme();
-		// ProblemType is package-private in dev.adamopt.web: read its constants reflectively
+		// read ProblemType's constants reflectively, as the README table names them
 		Class<?> problemType = Class.forName("dev.adamopt.web.ProblemType");
 		Method type = problemType.getDeclaredMethod("type");
 		Method status = problemType.getDeclaredMethod("status");

@@ -7,10 +7,10 @@ public final class MemoryBudgetExceededException extends RuntimeException {
 
 	private final long free;
 
-	MemoryBudgetExceededException(String what, long needed, long free, long limit) {
-		super(what + " needs " + needed + " bytes but only " + free + " of the service's " + limit
-				+ " bytes of session memory (adam.limits.memory) are free: free memory by deleting sessions you no "
-				+ "longer need, or try again when other requests have finished", null, false, false);
+	MemoryBudgetExceededException(String what, long needed, long free, String budget) {
+		super(what + " needs " + needed + " bytes but only " + free + " of " + budget + " are free: free memory by "
+				+ "deleting sessions you no longer need, or try again when other requests have finished", null, false,
+				false);
 		this.needed = needed;
 		this.free = free;
 	}

@@ -2,8 +2,12 @@ package dev.adamopt.session;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.NavigableSet;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -15,13 +19,17 @@ import com.github.benmanes.caffeine.cache.Ticker;
 
 /**
  * Sessions in this JVM's memory; a session not used for the idle timeout is dropped. Keeps an index in the order of
- * creation so that listing pages costs the page, not the number of sessions.
+ * creation, and one for each owner, so that listing a page costs the page, not the number of sessions (nor the number
+ * of other keys' sessions).
  */
 final class CaffeineSessionStore implements SessionStore {
 
 	private final Cache<String, OptimizerSession> cache;
 
 	private final ConcurrentSkipListSet<Key> order = new ConcurrentSkipListSet<>();
+
+	/** Each owner's sessions in the order of creation; owners are few (API keys), so their sets are kept. */
+	private final Map<String, ConcurrentSkipListSet<Key>> orderByOwner = new ConcurrentHashMap<>();
 
 	/**
 	 * @param onRemoved called once for every session that leaves the store (removed or expired), on the thread that
@@ -35,6 +43,9 @@ final class CaffeineSessionStore implements SessionStore {
 			.<String, OptimizerSession>removalListener((id, session, cause) -> {
 				if (session != null && cause != RemovalCause.REPLACED) {
 					this.order.remove(session.key());
+					if (session.owner() != null) {
+						this.orderByOwner.get(session.owner()).remove(session.key());
+					}
 					onRemoved.accept(session);
 				}
 			})
@@ -49,13 +60,21 @@ final class CaffeineSessionStore implements SessionStore {
 	@Override
 	public void add(OptimizerSession session) {
 		this.order.add(session.key());
+		if (session.owner() != null) {
+			this.orderByOwner.computeIfAbsent(session.owner(), owner -> new ConcurrentSkipListSet<>())
+				.add(session.key());
+		}
 		this.cache.put(session.id(), session);
 	}
 
 	@Override
-	public <T> Optional<T> apply(String id, Function<OptimizerSession, T> action) {
-		OptimizerSession session = this.cache.getIfPresent(id);
-		return (session != null) ? Optional.ofNullable(action.apply(session)) : Optional.empty();
+	public <T> Optional<T> apply(String id, Caller caller, Function<OptimizerSession, T> action) {
+		// another key's session is looked at without counting as a use: it must not keep that session alive
+		OptimizerSession session = this.cache.policy().getIfPresentQuietly(id);
+		if (session == null || !caller.mayUse(session.owner()) || this.cache.getIfPresent(id) != session) {
+			return Optional.empty();
+		}
+		return Optional.ofNullable(action.apply(session));
 	}
 
 	@Override
@@ -70,16 +89,21 @@ final class CaffeineSessionStore implements SessionStore {
 	}
 
 	@Override
-	public <T> List<T> page(Key after, int limit, Function<OptimizerSession, T> action) {
+	public <T> List<T> page(Key after, int limit, Caller caller, Function<OptimizerSession, T> action) {
 		// expired sessions that have not been cleaned up yet are dropped (and leave the index) here
 		this.cache.cleanUp();
+		NavigableSet<Key> order = this.order;
+		if (caller.owner() != null) {
+			NavigableSet<Key> owned = this.orderByOwner.get(caller.owner());
+			order = (owned != null) ? owned : Collections.emptyNavigableSet();
+		}
 		List<T> page = new ArrayList<>(Math.min(limit, 1024));
-		for (Key key : (after != null) ? this.order.tailSet(after, false) : this.order) {
+		for (Key key : (after != null) ? order.tailSet(after, false) : order) {
 			if (page.size() == limit) {
 				break;
 			}
 			OptimizerSession session = this.cache.policy().getIfPresentQuietly(key.id());
-			if (session != null) {
+			if (session != null && caller.mayUse(session.owner())) {
 				page.add(action.apply(session));
 			}
 		}

@@ -18,7 +18,9 @@ import dev.adamopt.session.SessionException.Reason;
 
 /**
  * The idempotency keys of {@code POST /v1/sessions}: each names the session it created and that answer, for as long
- * as the session lives, so a retried create answers the same session instead of making another.
+ * as the session lives, so a retried create answers the same session instead of making another. Keys are the
+ * caller's: another API key that sends the same Idempotency-Key creates a session of its own, and never learns of the
+ * first.
  */
 final class CreateKeys {
 
@@ -27,29 +29,34 @@ final class CreateKeys {
 
 	private static final JsonMapper MAPPER = JsonMapper.builder().build();
 
-	private record Created(String key, long digest, SessionSnapshot answer) {
+	private record Created(long digest, SessionSnapshot answer) {
 
 	}
 
-	private final Map<String, Created> byKey = new ConcurrentHashMap<>();
+	/** An idempotency key in its owner's scope ({@code owner} {@code null}: a service without API keys). */
+	private record OwnedKey(String owner, String key) {
 
-	private final Map<String, String> keyBySession = new ConcurrentHashMap<>();
+	}
+
+	private final Map<OwnedKey, Created> byKey = new ConcurrentHashMap<>();
+
+	private final Map<String, OwnedKey> keyBySession = new ConcurrentHashMap<>();
 
 	/**
-	 * The session created with this key before, or a new one made by {@code create}; concurrent creates with one key
-	 * make one session.
+	 * The session the caller created with this key before, or a new one made by {@code create}; concurrent creates
+	 * with one key make one session.
 	 * @return the answer and whether it is a replay
 	 */
-	SessionService.Created createOnce(IdempotencyKey key, Supplier<SessionSnapshot> create) {
+	SessionService.Created createOnce(Caller caller, IdempotencyKey key, Supplier<SessionSnapshot> create) {
 		boolean[] made = { false };
-		Created created = this.byKey.compute(key.key(), (k, existing) -> {
+		Created created = this.byKey.compute(new OwnedKey(caller.owner(), key.key()), (k, existing) -> {
 			if (existing != null) {
 				return existing;
 			}
 			made[0] = true;
 			SessionSnapshot answer = create.get();
 			this.keyBySession.put(answer.id(), k);
-			return new Created(k, key.digest(), answer);
+			return new Created(key.digest(), answer);
 		});
 		if (!made[0] && created.digest() != key.digest()) {
 			throw new SessionException(Reason.IDEMPOTENCY_KEY_REUSED, "Idempotency-Key '"
@@ -59,8 +66,8 @@ final class CreateKeys {
 		return new SessionService.Created(created.answer(), !made[0]);
 	}
 
-	/** Remembers the key a restored session was created with, from its file's entry. */
-	void restore(String sessionId, String entry) {
+	/** Remembers the key a restored session of {@code owner} was created with, from its file's entry. */
+	void restore(String sessionId, String owner, String entry) {
 		JsonNode node;
 		try {
 			node = MAPPER.readTree(entry);
@@ -94,9 +101,9 @@ final class CreateKeys {
 		catch (RuntimeException ex) {
 			throw invalid(ex.getMessage());
 		}
-		String key = node.get("key").asString();
+		OwnedKey key = new OwnedKey(owner, node.get("key").asString());
 		this.keyBySession.put(sessionId, key);
-		this.byKey.put(key, new Created(key, node.get("digest").asLong(), snapshot));
+		this.byKey.put(key, new Created(node.get("digest").asLong(), snapshot));
 	}
 
 	/** The entry a session's file keeps for the key it was created with, and the answer to its create. */
@@ -136,7 +143,7 @@ final class CreateKeys {
 
 	/** Forgets the key of a session that left the store. */
 	void forget(String sessionId) {
-		String key = this.keyBySession.remove(sessionId);
+		OwnedKey key = this.keyBySession.remove(sessionId);
 		if (key != null) {
 			this.byKey.remove(key);
 		}

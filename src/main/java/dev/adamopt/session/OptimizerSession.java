@@ -11,6 +11,7 @@ import java.util.function.LongPredicate;
 
 import dev.adamopt.kernel.GradientStatistics;
 import dev.adamopt.kernel.Precision;
+import dev.adamopt.memory.MemoryBudget;
 import dev.adamopt.session.SessionException.Reason;
 import dev.adamopt.session.SessionSnapshot.TensorSummary;
 import dev.adamopt.tensor.Safetensors;
@@ -45,6 +46,12 @@ public final class OptimizerSession {
 	private final Instant createdAt;
 
 	private final SessionCapacity capacity;
+
+	/** The name of the API key that created the session; {@code null} when the service has no keys. */
+	private final String owner;
+
+	/** Where the session reserves its memory: its owner's quota (within the service's budget), or the service's. */
+	private final MemoryBudget budget;
 
 	private final ReentrantLock lock = new ReentrantLock();
 
@@ -90,26 +97,39 @@ public final class OptimizerSession {
 	/** Test seam around the apply phase of a step; does nothing in production. */
 	ApplyPhaseObserver observer = ApplyPhaseObserver.NONE;
 
-	/** Makes a session and reserves its overhead in the budget; the caller has admitted it. */
-	OptimizerSession(String id, OptimizerConfig config, Precision precision, Instant now, SessionCapacity capacity) {
-		this(id, config, precision, now, now, capacity);
+	/**
+	 * Makes a session of {@code owner} ({@code null}: none) and reserves its overhead in the budget; the caller has
+	 * admitted it.
+	 */
+	OptimizerSession(String id, String owner, OptimizerConfig config, Precision precision, Instant now,
+			SessionCapacity capacity) {
+		this(id, owner, config, precision, now, now, capacity);
 	}
 
-	private OptimizerSession(String id, OptimizerConfig config, Precision precision, Instant createdAt,
+	private OptimizerSession(String id, String owner, OptimizerConfig config, Precision precision, Instant createdAt,
 			Instant lastUsedAt, SessionCapacity capacity) {
 		this.id = Objects.requireNonNull(id, "id");
 		this.config = Objects.requireNonNull(config, "config");
 		this.history = new StepHistory(capacity.historySize());
 		this.precision = Objects.requireNonNull(precision, "precision");
 		this.capacity = capacity;
-		capacity.budget().reserve(SessionCapacity.SESSION_OVERHEAD_BYTES, "a new session");
+		this.owner = owner;
+		this.budget = capacity.budgetOf(owner);
+		this.budget.reserve(SessionCapacity.SESSION_OVERHEAD_BYTES, "a new session");
 		this.bytes = SessionCapacity.SESSION_OVERHEAD_BYTES;
 		this.createdAt = createdAt;
 		this.lastUsedAt = lastUsedAt;
+		// the owner is kept in the session's file, so that a restart gives the session back to its key
+		this.kept = (owner != null) ? Map.of(OWNER_ENTRY, owner) : Map.of();
 	}
 
 	public String id() {
 		return this.id;
+	}
+
+	/** The name of the API key that created the session; {@code null} when it has no owner. Never changes. */
+	String owner() {
+		return this.owner;
 	}
 
 	/** The session's place in the order of creation; never changes. */
@@ -190,7 +210,7 @@ public final class OptimizerSession {
 					this.bytes += released;
 				}
 				else {
-					this.capacity.budget().release(released);
+					this.budget.release(released);
 				}
 			}
 			finally {
@@ -396,13 +416,13 @@ public final class OptimizerSession {
 					this.olderSteps[this.olderCount % OLDER_KEYS] = this.latest.step;
 					this.olderCount++;
 					this.bytes -= this.latest.answerBytes;
-					this.capacity.budget().release(this.latest.answerBytes);
+					this.budget.release(this.latest.answerBytes);
 					this.latest = null;
 				}
 				this.latest = keyed;
 				if (room != null) {
 					this.bytes -= this.history.bytes();
-					this.capacity.budget().release(this.history.bytes());
+					this.budget.release(this.history.bytes());
 				}
 				this.history.record(room, resultStep, now.getEpochSecond() * 1_000_000 + now.getNano() / 1000,
 						stepStatistics.learningRate, gradNorm, updateNorm, loss, clipped, skip,
@@ -559,7 +579,7 @@ public final class OptimizerSession {
 		try {
 			if (!this.closed) {
 				this.closed = true;
-				this.capacity.budget().release(this.bytes);
+				this.budget.release(this.bytes);
 				this.bytes = 0;
 				this.tensors = Map.of();
 			}
@@ -647,8 +667,9 @@ public final class OptimizerSession {
 	 * A new session carrying a checked checkpoint's state; its memory is reserved first (and given back if the
 	 * checkpoint turns out not to fit).
 	 */
-	static OptimizerSession restore(String id, Checkpoint checkpoint, Instant now, SessionCapacity capacity) {
-		return restore(id, checkpoint, now, now, capacity);
+	static OptimizerSession restore(String id, String owner, Checkpoint checkpoint, Instant now,
+			SessionCapacity capacity) {
+		return restore(id, owner, checkpoint, now, now, capacity);
 	}
 
 	/**
@@ -657,8 +678,8 @@ public final class OptimizerSession {
 	 * @param versionGap added to the version written, so that no version of a state lost in a crash is given again
 	 */
 	static OptimizerSession restore(PersistedSession saved, long versionGap, SessionCapacity capacity) {
-		OptimizerSession session = restore(saved.id(), saved.checkpoint(), saved.createdAt(), saved.lastUsedAt(),
-				capacity);
+		OptimizerSession session = restore(saved.id(), owner(saved), saved.checkpoint(), saved.createdAt(),
+				saved.lastUsedAt(), capacity);
 		session.version = saved.version() + versionGap;
 		Map<String, String> kept = new LinkedHashMap<>(saved.metadata().entries());
 		kept.remove(IDEMPOTENCY_ENTRY);
@@ -705,6 +726,14 @@ public final class OptimizerSession {
 
 	/** The session file's entry for the idempotency record. */
 	static final String IDEMPOTENCY_ENTRY = "idempotency";
+
+	/** The session file's entry for the owner: the name of the API key that created the session. */
+	static final String OWNER_ENTRY = "owner";
+
+	/** The owner a session file names ({@code null}: none). */
+	static String owner(PersistedSession saved) {
+		return saved.metadata().entries().get(OWNER_ENTRY);
+	}
 
 
 
@@ -763,7 +792,7 @@ public final class OptimizerSession {
 			keyed = new KeyedStep(key.key(), key.hash(), key.digest(), latest.get("step").asLong(),
 					saved ? answer : null, answerBytes, StepStatistics.fromJson(latest.path("statistics")));
 		}
-		this.capacity.budget().reserve(answerBytes + KEY_HISTORY_BYTES, "the session's idempotency record");
+		this.budget.reserve(answerBytes + KEY_HISTORY_BYTES, "the session's idempotency record");
 		this.bytes += answerBytes + KEY_HISTORY_BYTES;
 		this.latest = keyed;
 		this.olderKeys = new long[OLDER_KEYS];
@@ -785,7 +814,7 @@ public final class OptimizerSession {
 			throw new SessionException(Reason.INVALID_CHECKPOINT, "the session's step history is not valid: "
 					+ ex.getMessage());
 		}
-		this.capacity.budget().reserve(restored.bytes(), "the session's step history");
+		this.budget.reserve(restored.bytes(), "the session's step history");
 		this.bytes += restored.bytes();
 		this.history.restoreFrom(restored);
 	}
@@ -794,10 +823,10 @@ public final class OptimizerSession {
 		return new SessionException(Reason.INVALID_CHECKPOINT, "the session's idempotency record is not valid: " + why);
 	}
 
-	private static OptimizerSession restore(String id, Checkpoint checkpoint, Instant createdAt, Instant lastUsedAt,
-			SessionCapacity capacity) {
+	private static OptimizerSession restore(String id, String owner, Checkpoint checkpoint, Instant createdAt,
+			Instant lastUsedAt, SessionCapacity capacity) {
 		capacity.checkTensorCount(checkpoint.tensors().size(), "state.tensors");
-		OptimizerSession session = new OptimizerSession(id, checkpoint.optimizer(), checkpoint.precision(),
+		OptimizerSession session = new OptimizerSession(id, owner, checkpoint.optimizer(), checkpoint.precision(),
 				createdAt, lastUsedAt, capacity);
 		boolean amsgrad = checkpoint.optimizer().hyperparameters().amsgrad();
 		Reservation reservation = session.new Reservation();
@@ -839,7 +868,7 @@ public final class OptimizerSession {
 		private long reserved;
 
 		void reserve(long bytes, String what) {
-			OptimizerSession.this.capacity.budget().reserve(bytes, what);
+			OptimizerSession.this.budget.reserve(bytes, what);
 			this.reserved += bytes;
 		}
 
@@ -851,7 +880,7 @@ public final class OptimizerSession {
 		}
 
 		void cancel() {
-			OptimizerSession.this.capacity.budget().release(this.reserved);
+			OptimizerSession.this.budget.release(this.reserved);
 			this.reserved = 0;
 		}
 

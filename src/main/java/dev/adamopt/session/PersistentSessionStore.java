@@ -52,8 +52,8 @@ final class PersistentSessionStore implements SessionStore {
 	}
 
 	@Override
-	public <T> Optional<T> apply(String id, Function<OptimizerSession, T> action) {
-		return this.sessions.apply(id, session -> {
+	public <T> Optional<T> apply(String id, Caller caller, Function<OptimizerSession, T> action) {
+		return this.sessions.apply(id, caller, session -> {
 			long before = session.version();
 			T result = action.apply(session);
 			if (session.version() != before) {
@@ -90,8 +90,8 @@ final class PersistentSessionStore implements SessionStore {
 	}
 
 	@Override
-	public <T> List<T> page(Key after, int limit, Function<OptimizerSession, T> action) {
-		return this.sessions.page(after, limit, action);
+	public <T> List<T> page(Key after, int limit, Caller caller, Function<OptimizerSession, T> action) {
+		return this.sessions.page(after, limit, caller, action);
 	}
 
 	@Override

@@ -22,6 +22,8 @@ final class SessionCapacity {
 
 	private final int historySize;
 
+	private final KeyQuotas quotas;
+
 	private final AtomicInteger sessions = new AtomicInteger();
 
 	SessionCapacity(MemoryBudget budget, int maxSessions, int maxTensorsPerSession) {
@@ -29,10 +31,17 @@ final class SessionCapacity {
 	}
 
 	SessionCapacity(MemoryBudget budget, int maxSessions, int maxTensorsPerSession, int historySize) {
+		this(budget, maxSessions, maxTensorsPerSession, historySize, KeyQuotas.none(budget));
+	}
+
+	/** @param quotas what each API key may hold, within {@code budget} and {@code maxSessions} */
+	SessionCapacity(MemoryBudget budget, int maxSessions, int maxTensorsPerSession, int historySize,
+			KeyQuotas quotas) {
 		this.budget = budget;
 		this.maxSessions = maxSessions;
 		this.maxTensorsPerSession = maxTensorsPerSession;
 		this.historySize = historySize;
+		this.quotas = quotas;
 	}
 
 	/** How many steps each session's history keeps (adam.history.size). */
@@ -45,8 +54,14 @@ final class SessionCapacity {
 		return new SessionCapacity(MemoryBudget.unlimited(), Integer.MAX_VALUE, Integer.MAX_VALUE);
 	}
 
+	/** The service's budget. */
 	MemoryBudget budget() {
 		return this.budget;
+	}
+
+	/** The budget the sessions of {@code owner} ({@code null}: none) reserve in: its key's quota, or the service's. */
+	MemoryBudget budgetOf(String owner) {
+		return this.quotas.budgetOf(owner);
 	}
 
 	int sessions() {
@@ -57,8 +72,29 @@ final class SessionCapacity {
 		return this.maxSessions;
 	}
 
+	/**
+	 * Counts one more session of {@code owner} ({@code null}: none), or refuses when the service or the owner's key
+	 * holds as many as allowed.
+	 */
+	void admit(String owner) {
+		admit();
+		try {
+			this.quotas.admit(owner);
+		}
+		catch (RuntimeException ex) {
+			leave();
+			throw ex;
+		}
+	}
+
+	/** Counts one session of {@code owner} fewer. */
+	void leave(String owner) {
+		this.quotas.leave(owner);
+		leave();
+	}
+
 	/** Counts one more session, or refuses when there are already as many as allowed. */
-	void admit() {
+	private void admit() {
 		int before;
 		do {
 			before = this.sessions.get();
@@ -70,15 +106,14 @@ final class SessionCapacity {
 		while (!this.sessions.compareAndSet(before, before + 1));
 	}
 
-	/** Counts one session fewer. */
-	void leave() {
+	private void leave() {
 		this.sessions.decrementAndGet();
 	}
 
-	/** For every session that leaves the store (deleted or expired): gives back its memory and its place. */
+	/** For every session that leaves the store (deleted or expired): gives back its memory and its places. */
 	void release(OptimizerSession session) {
 		session.close();
-		leave();
+		leave(session.owner());
 	}
 
 	void checkTensorCount(int count, String field) {

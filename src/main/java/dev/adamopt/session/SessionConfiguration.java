@@ -16,7 +16,7 @@ import org.springframework.context.annotation.Configuration;
 
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({ SessionConfiguration.SessionProperties.class, LimitsProperties.class,
-		PersistenceProperties.class, HistoryProperties.class })
+		PerKeyLimitsProperties.class, PersistenceProperties.class, HistoryProperties.class })
 class SessionConfiguration {
 
 	@Bean
@@ -30,8 +30,16 @@ class SessionConfiguration {
 	}
 
 	@Bean
-	SessionCapacity sessionCapacity(MemoryBudget budget, LimitsProperties limits, HistoryProperties history) {
-		return new SessionCapacity(budget, limits.maxSessions(), limits.maxTensorsPerSession(), history.size());
+	KeyQuotas keyQuotas(MemoryBudget budget, PerKeyLimitsProperties perKey) {
+		return new KeyQuotas(budget, (perKey.memory() != null) ? perKey.memory().toBytes() : 0,
+				(perKey.maxSessions() != null) ? perKey.maxSessions() : 0);
+	}
+
+	@Bean
+	SessionCapacity sessionCapacity(MemoryBudget budget, LimitsProperties limits, HistoryProperties history,
+			KeyQuotas quotas) {
+		return new SessionCapacity(budget, limits.maxSessions(), limits.maxTensorsPerSession(), history.size(),
+				quotas);
 	}
 
 	@Bean

@@ -46,14 +46,14 @@ public class SessionService {
 	}
 
 	/**
-	 * Creates once per idempotency key ({@code null}: no key): a retry with the same key and body answers the session
-	 * the first request created, as it was then.
+	 * Creates once per idempotency key of the caller ({@code null}: no key): a retry with the same key and body
+	 * answers the session the first request created, as it was then. {@code create} makes the caller's session.
 	 */
-	public Created createOnce(IdempotencyKey key, Supplier<SessionSnapshot> create) {
+	public Created createOnce(Caller caller, IdempotencyKey key, Supplier<SessionSnapshot> create) {
 		if (key == null) {
 			return new Created(create.get(), false);
 		}
-		return this.createKeys.createOnce(key, () -> {
+		return this.createKeys.createOnce(caller, key, () -> {
 			// the session keeps its key in its file from the start: a retry after a restart still finds it
 			this.creationKey.set(key);
 			try {
@@ -68,18 +68,15 @@ public class SessionService {
 	/** The idempotency key of the create running on this thread, if any; see {@link #createOnce}. */
 	private final ThreadLocal<IdempotencyKey> creationKey = new ThreadLocal<>();
 
-	/** A new session with plain Adam hyperparameters (no schedule, clipping or groups). */
-	public SessionSnapshot create(Hyperparameters hyperparameters, Precision precision, Map<String, Tensor> parameters) {
-		return create(OptimizerConfig.create(hyperparameters, List.of(), null, null, NonFinitePolicy.ERROR), precision,
-				parameters);
-	}
-
 	/**
-	 * A new session; with {@code parameters} (may be {@code null}) it holds them and fixes its tensors at once.
+	 * A new session of the caller; with {@code parameters} (may be {@code null}) it holds them and fixes its tensors
+	 * at once.
 	 */
-	public SessionSnapshot create(OptimizerConfig optimizer, Precision precision, Map<String, Tensor> parameters) {
-		return admit(() -> {
-			OptimizerSession session = new OptimizerSession(newId(), optimizer, precision, this.clock.instant(),
+	public SessionSnapshot create(Caller caller, OptimizerConfig optimizer, Precision precision,
+			Map<String, Tensor> parameters) {
+		String owner = caller.owner();
+		return admit(owner, () -> {
+			OptimizerSession session = new OptimizerSession(newId(), owner, optimizer, precision, this.clock.instant(),
 					this.capacity);
 			if (parameters != null) {
 				try {
@@ -94,12 +91,13 @@ public class SessionService {
 		});
 	}
 
-	/** A new session that resumes a checkpoint exactly. */
-	public SessionSnapshot resume(Checkpoint checkpoint) {
+	/** A new session of the caller that resumes a checkpoint exactly. */
+	public SessionSnapshot resume(Caller caller, Checkpoint checkpoint) {
 		CheckpointValidator.check(checkpoint);
-		return admit(() -> {
+		String owner = caller.owner();
+		return admit(owner, () -> {
 			try {
-				return OptimizerSession.restore(newId(), checkpoint, this.clock.instant(), this.capacity);
+				return OptimizerSession.restore(newId(), owner, checkpoint, this.clock.instant(), this.capacity);
 			}
 			catch (SessionException ex) {
 				if (ex.reason() != Reason.TENSOR_MISMATCH) {
@@ -111,15 +109,18 @@ public class SessionService {
 		});
 	}
 
-	/** Counts a new session against the limit, builds it and adds it to the store; counts it out if that fails. */
-	private SessionSnapshot admit(Supplier<OptimizerSession> build) {
-		this.capacity.admit();
+	/**
+	 * Counts a new session of {@code owner} against the limits, builds it and adds it to the store; counts it out if
+	 * that fails.
+	 */
+	private SessionSnapshot admit(String owner, Supplier<OptimizerSession> build) {
+		this.capacity.admit(owner);
 		OptimizerSession session;
 		try {
 			session = build.get();
 		}
 		catch (RuntimeException | Error ex) {
-			this.capacity.leave();
+			this.capacity.leave(owner);
 			throw ex;
 		}
 		try {
@@ -138,17 +139,19 @@ public class SessionService {
 	}
 
 	/**
-	 * Puts back a session read from its file as it was (same id, times and state), counted like any new session.
+	 * Puts back a session read from its file as it was (same id, owner, times and state), counted like any new
+	 * session.
 	 * @param versionGap added to its version (see {@link OptimizerSession#restore(PersistedSession, long,
 	 * SessionCapacity)})
 	 */
 	void restore(PersistedSession saved, long versionGap) {
 		CheckpointValidator.checkStructure(saved.checkpoint());
-		SessionSnapshot restored = admit(() -> OptimizerSession.restore(saved, versionGap, this.capacity));
+		String owner = OptimizerSession.owner(saved);
+		SessionSnapshot restored = admit(owner, () -> OptimizerSession.restore(saved, versionGap, this.capacity));
 		String createKey = saved.metadata().entries().get(CreateKeys.ENTRY);
 		if (createKey != null) {
 			try {
-				this.createKeys.restore(restored.id(), createKey);
+				this.createKeys.restore(restored.id(), owner, createKey);
 			}
 			catch (SessionException ex) {
 				this.store.remove(restored.id());
@@ -157,101 +160,157 @@ public class SessionService {
 		}
 	}
 
-	public SessionSnapshot get(String id) {
-		return on(id, OptimizerSession::snapshot);
+	public SessionSnapshot get(Caller caller, String id) {
+		return on(caller, id, OptimizerSession::snapshot);
 	}
 
 	/**
-	 * Up to {@code limit} live sessions, oldest first, after the session at {@code after} (from the first when
-	 * {@code null}); listing does not count as a use.
+	 * Up to {@code limit} of the caller's live sessions, oldest first, after the session at {@code after} (from the
+	 * first when {@code null}); listing does not count as a use.
 	 */
-	public List<SessionSnapshot> list(SessionStore.Key after, int limit) {
-		return this.store.page(after, limit, OptimizerSession::snapshot);
-	}
-
-	public void delete(String id) {
-		delete(id, null);
+	public List<SessionSnapshot> list(Caller caller, SessionStore.Key after, int limit) {
+		return this.store.page(after, limit, caller, OptimizerSession::snapshot);
 	}
 
 	/** Deletes a session once {@code ifMatch} ({@code null}: any) accepts its version. */
-	public void delete(String id, LongPredicate ifMatch) {
-		on(id, session -> {
+	public void delete(Caller caller, String id, LongPredicate ifMatch) {
+		on(caller, id, session -> {
 			session.closeIfMatch(ifMatch);
 			return true;
 		});
 		this.store.remove(id);
 	}
 
-	/** Changes hyperparameters between steps; {@code change} gets the current ones and may throw to refuse. */
-	public SessionSnapshot updateOptimizer(String id, OptimizerSettings change) {
-		return updateOptimizer(id, change, null);
-	}
-
 	/**
 	 * Changes the optimizer between steps, as torch changes a running one ({@link OptimizerSettings#patch});
 	 * {@code ifMatch} ({@code null}: any) must accept the session's version.
 	 */
-	public SessionSnapshot updateOptimizer(String id, OptimizerSettings change, LongPredicate ifMatch) {
-		return on(id, session -> session.updateOptimizer(change, ifMatch, this.clock.instant()));
-	}
-
-	/**
-	 * One Adam step. {@code parameters} is {@code null} when the session holds them; tensors missing from
-	 * {@code gradients} stay as they are.
-	 */
-	public StepResult step(String id, Map<String, Tensor> parameters, Map<String, Tensor> gradients) {
-		return step(id, parameters, gradients, null, null);
+	public SessionSnapshot updateOptimizer(Caller caller, String id, OptimizerSettings change, LongPredicate ifMatch) {
+		return on(caller, id, session -> session.updateOptimizer(change, ifMatch, this.clock.instant()));
 	}
 
 	/**
 	 * One Adam step. {@code parameters} is {@code null} when the session holds them; tensors missing from
 	 * {@code gradients} stay as they are. With a {@code key} a retry is answered again instead of applied;
-	 * {@code ifMatch} ({@code null}: any) must accept the session's version.
+	 * {@code ifMatch} ({@code null}: any) must accept the session's version; {@code loss} is what the client reports
+	 * (NaN: none).
 	 */
-	public StepResult step(String id, Map<String, Tensor> parameters, Map<String, Tensor> gradients,
-			IdempotencyKey key, LongPredicate ifMatch) {
-		return step(id, parameters, gradients, Double.NaN, key, ifMatch);
-	}
-
-	/** As {@link #step(String, Map, Map, IdempotencyKey, LongPredicate)}, with the loss the client reports (NaN: none). */
-	public StepResult step(String id, Map<String, Tensor> parameters, Map<String, Tensor> gradients, double loss,
-			IdempotencyKey key, LongPredicate ifMatch) {
-		return on(id, session -> session.step(parameters, gradients, loss, key, ifMatch, this.clock.instant()));
+	public StepResult step(Caller caller, String id, Map<String, Tensor> parameters, Map<String, Tensor> gradients,
+			double loss, IdempotencyKey key, LongPredicate ifMatch) {
+		return on(caller, id,
+				session -> session.step(parameters, gradients, loss, key, ifMatch, this.clock.instant()));
 	}
 
 	/** The session's step history after step {@code since} ({@code Long.MIN_VALUE}: all kept), oldest first. */
-	public List<StepHistory.Entry> history(String id, long since) {
-		return on(id, session -> session.history(since));
-	}
-
-	/** Makes the session hold these parameters (moments kept); the first ones fix the tensors. */
-	public SessionSnapshot holdParameters(String id, Map<String, Tensor> parameters) {
-		return holdParameters(id, parameters, null);
+	public List<StepHistory.Entry> history(Caller caller, String id, long since) {
+		return on(caller, id, session -> session.history(since));
 	}
 
 	/**
 	 * Makes the session hold these parameters (moments kept); the first ones fix the tensors. {@code ifMatch}
 	 * ({@code null}: any) must accept the session's version.
 	 */
-	public SessionSnapshot holdParameters(String id, Map<String, Tensor> parameters, LongPredicate ifMatch) {
-		return on(id, session -> {
+	public SessionSnapshot holdParameters(Caller caller, String id, Map<String, Tensor> parameters,
+			LongPredicate ifMatch) {
+		return on(caller, id, session -> {
 			session.holdParameters(parameters, ifMatch, this.clock.instant());
 			return session.snapshot();
 		});
 	}
 
 	/** The parameters the session holds. */
-	public Map<String, Tensor> parameters(String id) {
-		return on(id, OptimizerSession::heldParameters);
+	public Map<String, Tensor> parameters(Caller caller, String id) {
+		return on(caller, id, OptimizerSession::heldParameters);
 	}
 
-	public Checkpoint checkpoint(String id) {
-		return on(id, OptimizerSession::checkpoint);
+	public Checkpoint checkpoint(Caller caller, String id) {
+		return on(caller, id, OptimizerSession::checkpoint);
 	}
 
-	/** Runs {@code action} on the session where it lives; 404 when there is none. */
-	private <T> T on(String id, Function<OptimizerSession, T> action) {
-		return this.store.apply(id, action).orElseThrow(() -> notFound(id));
+	/**
+	 * Runs {@code action} on the caller's session where it lives; 404 when there is none, another key's session
+	 * included (the same answer, word for word, as for an id that never existed).
+	 */
+	private <T> T on(Caller caller, String id, Function<OptimizerSession, T> action) {
+		return this.store.apply(id, caller, action).orElseThrow(() -> notFound(id));
+	}
+
+	// As the operations above for anyone (a service without API keys): this package's tools and tests.
+
+	Created createOnce(IdempotencyKey key, Supplier<SessionSnapshot> create) {
+		return createOnce(Caller.anyone(), key, create);
+	}
+
+	/** A new session with plain Adam hyperparameters (no schedule, clipping or groups). */
+	SessionSnapshot create(Hyperparameters hyperparameters, Precision precision, Map<String, Tensor> parameters) {
+		return create(OptimizerConfig.create(hyperparameters, List.of(), null, null, NonFinitePolicy.ERROR), precision,
+				parameters);
+	}
+
+	SessionSnapshot create(OptimizerConfig optimizer, Precision precision, Map<String, Tensor> parameters) {
+		return create(Caller.anyone(), optimizer, precision, parameters);
+	}
+
+	SessionSnapshot resume(Checkpoint checkpoint) {
+		return resume(Caller.anyone(), checkpoint);
+	}
+
+	SessionSnapshot get(String id) {
+		return get(Caller.anyone(), id);
+	}
+
+	List<SessionSnapshot> list(SessionStore.Key after, int limit) {
+		return list(Caller.anyone(), after, limit);
+	}
+
+	void delete(String id) {
+		delete(Caller.anyone(), id, null);
+	}
+
+	void delete(String id, LongPredicate ifMatch) {
+		delete(Caller.anyone(), id, ifMatch);
+	}
+
+	SessionSnapshot updateOptimizer(String id, OptimizerSettings change) {
+		return updateOptimizer(Caller.anyone(), id, change, null);
+	}
+
+	SessionSnapshot updateOptimizer(String id, OptimizerSettings change, LongPredicate ifMatch) {
+		return updateOptimizer(Caller.anyone(), id, change, ifMatch);
+	}
+
+	StepResult step(String id, Map<String, Tensor> parameters, Map<String, Tensor> gradients) {
+		return step(id, parameters, gradients, null, null);
+	}
+
+	StepResult step(String id, Map<String, Tensor> parameters, Map<String, Tensor> gradients, IdempotencyKey key,
+			LongPredicate ifMatch) {
+		return step(id, parameters, gradients, Double.NaN, key, ifMatch);
+	}
+
+	StepResult step(String id, Map<String, Tensor> parameters, Map<String, Tensor> gradients, double loss,
+			IdempotencyKey key, LongPredicate ifMatch) {
+		return step(Caller.anyone(), id, parameters, gradients, loss, key, ifMatch);
+	}
+
+	List<StepHistory.Entry> history(String id, long since) {
+		return history(Caller.anyone(), id, since);
+	}
+
+	SessionSnapshot holdParameters(String id, Map<String, Tensor> parameters) {
+		return holdParameters(Caller.anyone(), id, parameters, null);
+	}
+
+	SessionSnapshot holdParameters(String id, Map<String, Tensor> parameters, LongPredicate ifMatch) {
+		return holdParameters(Caller.anyone(), id, parameters, ifMatch);
+	}
+
+	Map<String, Tensor> parameters(String id) {
+		return parameters(Caller.anyone(), id);
+	}
+
+	Checkpoint checkpoint(String id) {
+		return checkpoint(Caller.anyone(), id);
 	}
 
 	static SessionException notFound(String id) {

@@ -7,9 +7,9 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * Where sessions live. Its contract is "run this on the session where it lives": no caller holds a live
- * {@link OptimizerSession} outside an action it hands to the store, so a store may keep sessions in this JVM or
- * elsewhere.
+ * Where sessions live. Its contract is "run this on the session where it lives, if it is the caller's": no caller
+ * holds a live {@link OptimizerSession} outside an action it hands to the store, so a store may keep sessions in this
+ * JVM or elsewhere; and a session that is not the {@link Caller}'s is to it as if it did not exist.
  */
 public interface SessionStore {
 
@@ -17,10 +17,16 @@ public interface SessionStore {
 	void add(OptimizerSession session);
 
 	/**
-	 * Runs {@code action} on the session with this id, where it lives, counting as a use for expiry.
-	 * @return the action's result, or empty when no session has this id
+	 * Runs {@code action} on the caller's session with this id, where it lives, counting as a use for expiry.
+	 * @return the action's result, or empty when the caller has no session with this id (another key's session
+	 * included: it is not counted as a use)
 	 */
-	<T> Optional<T> apply(String id, Function<OptimizerSession, T> action);
+	<T> Optional<T> apply(String id, Caller caller, Function<OptimizerSession, T> action);
+
+	/** {@link #apply(String, Caller, Function)} on any session: for the service's own work (and open services). */
+	default <T> Optional<T> apply(String id, Function<OptimizerSession, T> action) {
+		return apply(id, Caller.anyone(), action);
+	}
 
 	/** @return whether there was such a session */
 	boolean remove(String id);
@@ -29,11 +35,17 @@ public interface SessionStore {
 	long size();
 
 	/**
-	 * Runs {@code action} on up to {@code limit} live sessions, oldest first, starting after {@code after} (from the
-	 * start when {@code null}), without counting as a use.
+	 * Runs {@code action} on up to {@code limit} of the caller's live sessions, oldest first, starting after
+	 * {@code after} (from the start when {@code null}), without counting as a use. Other keys' sessions are passed
+	 * over in the walk, so a page holds {@code limit} of the caller's sessions when it has that many more.
 	 * @return the actions' results, in that order
 	 */
-	<T> List<T> page(Key after, int limit, Function<OptimizerSession, T> action);
+	<T> List<T> page(Key after, int limit, Caller caller, Function<OptimizerSession, T> action);
+
+	/** {@link #page(Key, int, Caller, Function)} over every session. */
+	default <T> List<T> page(Key after, int limit, Function<OptimizerSession, T> action) {
+		return page(after, limit, Caller.anyone(), action);
+	}
 
 	/** Runs {@code action} on every live session without counting as a use (checkpoints, metrics). */
 	void forEach(Consumer<OptimizerSession> action);

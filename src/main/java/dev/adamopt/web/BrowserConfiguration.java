@@ -46,11 +46,11 @@ class BrowserConfiguration {
 
 	/**
 	 * The answer headers a page may read, beside those it always may (Content-Type, Cache-Control, ...): the new
-	 * session's Location, the ETag to send back in If-Match, whether a step was replayed, and how long to wait after a
-	 * 503 (or 429).
+	 * session's Location, the ETag to send back in If-Match, whether a step was replayed, how long to wait after a 503
+	 * or 429, and why a key was refused (a 401's WWW-Authenticate: no key, or {@code error="invalid_token"}).
 	 */
 	static final List<String> EXPOSED_HEADERS = List.of(HttpHeaders.LOCATION, HttpHeaders.ETAG,
-			IdempotencyKeys.REPLAYED_HEADER, HttpHeaders.RETRY_AFTER);
+			IdempotencyKeys.REPLAYED_HEADER, HttpHeaders.RETRY_AFTER, HttpHeaders.WWW_AUTHENTICATE);
 
 	/** The API's paths: CORS and {@code Cache-Control: no-store} apply to them. */
 	static final String API = "/v1/**";

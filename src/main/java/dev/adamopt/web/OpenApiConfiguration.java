@@ -18,6 +18,8 @@ import io.swagger.v3.oas.models.media.Schema;
 import io.swagger.v3.oas.models.media.StringSchema;
 import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.responses.ApiResponses;
+import io.swagger.v3.oas.models.security.SecurityRequirement;
+import io.swagger.v3.oas.models.security.SecurityScheme;
 import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springdoc.core.utils.SpringDocUtils;
 
@@ -157,6 +159,36 @@ class OpenApiConfiguration {
 	private static Schema<Object> ref(String name) {
 		return new Schema<Object>().$ref("#/components/schemas/" + name);
 	}
+
+	/**
+	 * API keys: a {@code bearer} security scheme (Swagger UI's Authorize button takes the key and sends it with every
+	 * request it makes), required by every {@code /v1} operation, which may then answer 401 and 429.
+	 */
+	@Bean
+	OpenApiCustomizer bearerSecurity() {
+		return openApi -> {
+			openApi.getComponents()
+				.addSecuritySchemes(BEARER, new SecurityScheme().type(SecurityScheme.Type.HTTP)
+					.scheme("bearer")
+					.description("An API key (adam.security.api-keys), sent as 'Authorization: Bearer <key>'. A "
+							+ "service without keys takes requests without one."));
+			openApi.getPaths().forEach((path, item) -> {
+				if (path.startsWith("/v1/")) {
+					item.readOperations().forEach(operation -> {
+						operation.addSecurityItem(new SecurityRequirement().addList(BEARER));
+						operation.getResponses()
+							.addApiResponse("401", problem("The service has API keys and the request has none, or one it "
+									+ "does not know (WWW-Authenticate: Bearer)."))
+							.addApiResponse("429", problem("The API key made more requests per second than "
+									+ "adam.limits.per-key.requests-per-second; retry after Retry-After seconds."));
+					});
+				}
+			});
+		};
+	}
+
+	/** The name of the API keys' security scheme. */
+	static final String BEARER = "bearer";
 
 	@Bean
 	OpenAPI adamOpenApi() {

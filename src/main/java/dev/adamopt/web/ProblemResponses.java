@@ -5,6 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import dev.adamopt.kernel.Precision;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -13,9 +15,9 @@ import org.springframework.http.MediaType;
 
 /**
  * Writes a problem straight to a servlet response, for the answers given below Spring MVC (the request body filter,
- * Tomcat's error reports, {@code /error}). Same fields, in the same order, as the problems Spring MVC writes.
+ * authentication and per-key limits, Tomcat's error reports, {@code /error}). Same fields, in the same order, as the problems Spring MVC writes.
  */
-final class ProblemResponses {
+public final class ProblemResponses {
 
 	private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -25,7 +27,7 @@ final class ProblemResponses {
 	/**
 	 * Replaces whatever the response holds with the problem. {@code instance} may be {@code null}.
 	 */
-	static void write(HttpServletResponse response, ProblemType type, String detail, String instance)
+	public static void write(HttpServletResponse response, ProblemType type, String detail, String instance)
 			throws IOException {
 		type.count();
 		response.resetBuffer();
@@ -39,6 +41,24 @@ final class ProblemResponses {
 		response.setContentLength(body.length);
 		response.getOutputStream().write(body);
 		response.flushBuffer();
+	}
+
+	/**
+	 * Refuses a request before the application reads its body (authentication, per-key limits): a body that was read
+	 * ahead is gone already; a streamed one is not read (a client the service refuses does not get to make it read its
+	 * upload), so the connection closes after the answer, as for the request body filter's own refusals.
+	 */
+	public static void refuse(HttpServletRequest request, HttpServletResponse response, ProblemType type,
+			String detail) throws IOException {
+		boolean unreadBody = request.getDispatcherType() == DispatcherType.REQUEST
+				&& (request.getContentLengthLong() > 0 || request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null);
+		if (unreadBody) {
+			response.setHeader(HttpHeaders.CONNECTION, "close");
+		}
+		write(response, type, detail, request.getRequestURI());
+		if (unreadBody) {
+			UploadAbortValve.abortUpload(request);
+		}
 	}
 
 	static Map<String, Object> body(ProblemType type, String detail, String instance) {

@@ -8,9 +8,10 @@ import org.springframework.http.HttpStatus;
 
 /**
  * The kinds of problem this API answers with (RFC 9457). Each has a stable {@code type} and a {@code title} that does
- * not vary; the {@code detail} says what to fix.
+ * not vary; the {@code detail} says what to fix. Public for the answers given before Spring MVC sees a request
+ * (authentication, per-key limits), which {@link ProblemResponses} writes.
  */
-enum ProblemType {
+public enum ProblemType {
 
 	MALFORMED_REQUEST(HttpStatus.BAD_REQUEST, "malformed-request", "Malformed request body"),
 
@@ -49,6 +50,10 @@ enum ProblemType {
 	PRECONDITION_FAILED(HttpStatus.PRECONDITION_FAILED, "precondition-failed", "Precondition failed"),
 
 	CROSS_ORIGIN_NOT_ALLOWED(HttpStatus.FORBIDDEN, "cross-origin-not-allowed", "Cross-origin request not allowed"),
+
+	UNAUTHORIZED(HttpStatus.UNAUTHORIZED, "unauthorized", "Unauthorized"),
+
+	TOO_MANY_REQUESTS(HttpStatus.TOO_MANY_REQUESTS, "too-many-requests", "Too many requests"),
 
 	SESSION_NOT_FOUND(HttpStatus.NOT_FOUND, "session-not-found", "Session not found"),
 
@@ -108,27 +113,29 @@ enum ProblemType {
 			.increment();
 	}
 
-	HttpStatus status() {
+	public HttpStatus status() {
 		return this.status;
 	}
 
-	URI type() {
+	public URI type() {
 		return this.type;
 	}
 
-	String title() {
+	public String title() {
 		return this.title;
 	}
 
 	/** The type for a status that Spring MVC or Tomcat raised by itself. */
 	static ProblemType forStatus(int status) {
 		return switch (status) {
+			case 401 -> UNAUTHORIZED;
 			case 404 -> RESOURCE_NOT_FOUND;
 			case 405 -> METHOD_NOT_ALLOWED;
 			case 406 -> NOT_ACCEPTABLE;
 			case 408 -> REQUEST_TIMEOUT;
 			case 413 -> PAYLOAD_TOO_LARGE;
 			case 415 -> UNSUPPORTED_MEDIA_TYPE;
+			case 429 -> TOO_MANY_REQUESTS;
 			case 431 -> HEADERS_TOO_LARGE;
 			case 503 -> SERVICE_UNAVAILABLE;
 			default -> (status >= 500) ? INTERNAL_ERROR : BAD_REQUEST;

@@ -3,6 +3,7 @@ package dev.adamopt.web;
 import java.net.URI;
 import java.util.List;
 
+import dev.adamopt.session.Caller;
 import dev.adamopt.session.IdempotencyKey;
 import dev.adamopt.session.OptimizerSettings;
 import dev.adamopt.session.SessionException;
@@ -102,16 +103,16 @@ class SessionController {
 	@Parameter(in = ParameterIn.HEADER, name = IdempotencyKeys.HEADER, description = IDEMPOTENCY_KEY,
 			schema = @Schema(type = "string", maxLength = IdempotencyKey.MAX_LENGTH), example = "8e0f4c7e-6c0b-4d0e-9d8e-2f5b3f6a1c9d")
 	ResponseEntity<SessionResponse> create(@RequestBody CreateSessionRequest request,
-			@Parameter(hidden = true) IdempotencyKey idempotencyKey) {
-		SessionService.Created created = this.sessions.createOnce(idempotencyKey, () -> {
+			@Parameter(hidden = true) IdempotencyKey idempotencyKey, @Parameter(hidden = true) Caller caller) {
+		SessionService.Created created = this.sessions.createOnce(caller, idempotencyKey, () -> {
 			if (request.state() != null) {
 				if (request.optimizer() != null || request.precision() != null || request.parameters() != null) {
 					throw new SessionException(Reason.INVALID_CHECKPOINT, "'state' carries its own optimizer, "
 							+ "precision and parameters: send it alone, then PATCH the optimizer if needed");
 				}
-				return this.sessions.resume(CheckpointMapper.fromDocument(request.state()));
+				return this.sessions.resume(caller, CheckpointMapper.fromDocument(request.state()));
 			}
-			return this.sessions.create(OptimizerSettings.resolve(request.optimizer()),
+			return this.sessions.create(caller, OptimizerSettings.resolve(request.optimizer()),
 					WireNames.precision(request.precision()), request.parameters());
 		});
 		SessionSnapshot session = created.session();
@@ -130,9 +131,9 @@ class SessionController {
 					+ " (larger values are taken as " + PageToken.MAX_PAGE_SIZE + "); default "
 					+ PageToken.DEFAULT_PAGE_SIZE + ".") @RequestParam(required = false) Integer pageSize,
 			@Parameter(description = "The nextPageToken of the previous page; leave out for the first page.")
-			@RequestParam(required = false) String pageToken) {
+			@RequestParam(required = false) String pageToken, @Parameter(hidden = true) Caller caller) {
 		int size = PageToken.pageSize(pageSize);
-		List<SessionSnapshot> page = this.sessions.list(PageToken.decode(pageToken), size + 1);
+		List<SessionSnapshot> page = this.sessions.list(caller, PageToken.decode(pageToken), size + 1);
 		List<SessionResponse> shown = page.stream().limit(size).map(SessionResponse::of).toList();
 		String next = (page.size() > size) ? PageToken.encode(page.get(size - 1)) : null;
 		return new SessionList(shown, next);
@@ -140,8 +141,8 @@ class SessionController {
 
 	@GetMapping("/{id}")
 	@Operation(summary = "Get a session", description = "The session's settings, step count and tensors.")
-	ResponseEntity<SessionResponse> get(@PathVariable String id) {
-		return withETag(this.sessions.get(id));
+	ResponseEntity<SessionResponse> get(@PathVariable String id, @Parameter(hidden = true) Caller caller) {
+		return withETag(this.sessions.get(caller, id));
 	}
 
 	// no body to negotiate: any Accept is served (application/problem+json alone included)
@@ -150,8 +151,9 @@ class SessionController {
 	@Operation(summary = "Delete a session", description = "Frees its state at once.")
 	@ApiResponse(responseCode = "204", description = "Deleted.")
 	void delete(@PathVariable String id,
-			@Parameter(description = IF_MATCH) @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch) {
-		this.sessions.delete(id, Preconditions.ifMatch(ifMatch));
+			@Parameter(description = IF_MATCH) @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch,
+			@Parameter(hidden = true) Caller caller) {
+		this.sessions.delete(caller, id, Preconditions.ifMatch(ifMatch));
 	}
 
 	@PatchMapping(path = "/{id}", consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -171,8 +173,9 @@ class SessionController {
 			@ExampleObject(name = "remove schedule and clipping", summary = "The learning rate stays where it is",
 					value = "{\"optimizer\": {\"schedule\": {\"type\": \"none\"}, \"clipping\": {}}}") }))
 	ResponseEntity<SessionResponse> patch(@PathVariable String id, @Valid @RequestBody PatchSessionRequest request,
-			@Parameter(description = IF_MATCH) @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch) {
-		return withETag(this.sessions.updateOptimizer(id, request.optimizer(), Preconditions.ifMatch(ifMatch)));
+			@Parameter(description = IF_MATCH) @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch,
+			@Parameter(hidden = true) Caller caller) {
+		return withETag(this.sessions.updateOptimizer(caller, id, request.optimizer(), Preconditions.ifMatch(ifMatch)));
 	}
 
 	@PostMapping(path = "/{id}/steps", consumes = { MediaType.APPLICATION_JSON_VALUE, MediaType.APPLICATION_OCTET_STREAM_VALUE },
@@ -206,8 +209,9 @@ class SessionController {
 					format = "binary", description = "safetensors: each parameter under its name; step in `__metadata__`")) })
 	ResponseEntity<StepResponse> step(@PathVariable String id, @Valid @RequestBody StepRequest request,
 			@Parameter(hidden = true) IdempotencyKey idempotencyKey,
-			@Parameter(description = IF_MATCH) @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch) {
-		StepResult result = this.stepMetrics.record(() -> this.sessions.step(id, request.parameters(),
+			@Parameter(description = IF_MATCH) @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch,
+			@Parameter(hidden = true) Caller caller) {
+		StepResult result = this.stepMetrics.record(() -> this.sessions.step(caller, id, request.parameters(),
 				request.gradients(), (request.loss() != null) ? request.loss() : Double.NaN, idempotencyKey,
 				Preconditions.ifMatch(ifMatch)));
 		return ResponseEntity.ok()
@@ -223,8 +227,8 @@ class SessionController {
 					+ "with since = the last step seen.")
 	HistoryResponse history(@PathVariable String id,
 			@Parameter(description = "Only steps after this step count; leave out for all that are kept.",
-					example = "0") @RequestParam(required = false) Long since) {
-		return new HistoryResponse(this.sessions.history(id, (since != null) ? since : Long.MIN_VALUE)
+					example = "0") @RequestParam(required = false) Long since, @Parameter(hidden = true) Caller caller) {
+		return new HistoryResponse(this.sessions.history(caller, id, (since != null) ? since : Long.MIN_VALUE)
 			.stream()
 			.map(e -> new HistoryEntry(e.step(), e.time(), StepResponse.finite(e.learningRate()),
 					StepResponse.finite(e.gradNorm()), StepResponse.finite(e.updateNorm()),
@@ -244,8 +248,8 @@ class SessionController {
 					schema = @Schema(implementation = CheckpointDocument.class)),
 			@Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
 					schema = @Schema(type = "string", format = "binary")) })
-	CheckpointDocument state(@PathVariable String id) {
-		return CheckpointMapper.toDocument(this.sessions.checkpoint(id));
+	CheckpointDocument state(@PathVariable String id, @Parameter(hidden = true) Caller caller) {
+		return CheckpointMapper.toDocument(this.sessions.checkpoint(caller, id));
 	}
 
 	@GetMapping(path = "/{id}/parameters",
@@ -258,8 +262,8 @@ class SessionController {
 					additionalPropertiesSchema = Tensor.class)),
 			@Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
 					schema = @Schema(type = "string", format = "binary")) })
-	ParameterSet parameters(@PathVariable String id) {
-		return new ParameterSet(this.sessions.parameters(id));
+	ParameterSet parameters(@PathVariable String id, @Parameter(hidden = true) Caller caller) {
+		return new ParameterSet(this.sessions.parameters(caller, id));
 	}
 
 	@PutMapping(path = "/{id}/parameters",
@@ -278,8 +282,10 @@ class SessionController {
 					schema = @Schema(type = "string", format = "binary", description = "safetensors, F64 or F32")) })
 	@ApiResponse(responseCode = "204", description = "The session holds the parameters.")
 	ResponseEntity<Void> putParameters(@PathVariable String id, @RequestBody ParameterSet parameters,
-			@Parameter(description = IF_MATCH) @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch) {
-		SessionSnapshot session = this.sessions.holdParameters(id, parameters.tensors(), Preconditions.ifMatch(ifMatch));
+			@Parameter(description = IF_MATCH) @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch,
+			@Parameter(hidden = true) Caller caller) {
+		SessionSnapshot session = this.sessions.holdParameters(caller, id, parameters.tensors(),
+				Preconditions.ifMatch(ifMatch));
 		return ResponseEntity.noContent().eTag(Preconditions.etag(session.version())).build();
 	}
 

@@ -79,9 +79,10 @@ class TomcatConfiguration {
 		RequestBodyFilter filter = new RequestBodyFilter(limits.maxRequestSize().toBytes(), limits.requestBodyTimeout(),
 				http.bufferedBodySize().toBytes(), http.bufferedBodiesMemoryBytes(), http.maxStreamedBodies(), clock);
 		FilterRegistrationBean<RequestBodyFilter> registration = new FilterRegistrationBean<>(filter);
-		// after the character encoding, observation and CORS filters (none reads a body; metrics see the refusals and
-		// the read ahead; refusals carry the CORS headers), before any filter that may read one (FormContentFilter)
-		registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 3);
+		// after the character encoding, observation and CORS filters and the API keys' check (spring.security.filter.order;
+		// none reads a body, so no body of a request without a valid key is read; metrics see the refusals and the read
+		// ahead; refusals carry the CORS headers), before any filter that may read one (FormContentFilter)
+		registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 4);
 		registration.setDispatcherTypes(EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC));
 		registration.setAsyncSupported(true);
 		return registration;

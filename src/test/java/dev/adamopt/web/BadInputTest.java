@@ -2,6 +2,7 @@ package dev.adamopt.web;
 
 import java.util.function.Supplier;
 
+import dev.adamopt.security.SecurityLayerTestConfiguration;
 import dev.adamopt.session.SessionLayerTestConfiguration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and a detail that names the culprit, and a session that refused a request steps on as if it never came.
  */
 @WebMvcTest(SessionController.class)
-@Import({ JacksonConfiguration.class, SessionLayerTestConfiguration.class })
+@Import({ JacksonConfiguration.class, SessionLayerTestConfiguration.class, SecurityLayerTestConfiguration.class })
 class BadInputTest extends SessionApiTestSupport {
 
 	private static final Problem MALFORMED_REQUEST = new Problem(HttpStatus.BAD_REQUEST, "malformed-request",

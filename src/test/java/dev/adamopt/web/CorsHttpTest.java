@@ -81,7 +81,7 @@ class CorsHttpTest {
 		assertThat(created.status()).as(created.body()).isEqualTo(201);
 		assertThat(created.header("Access-Control-Allow-Origin")).isEqualTo(ALLOWED);
 		assertThat(list(created, "Access-Control-Expose-Headers")).containsExactlyInAnyOrder("Location", "ETag",
-				"Idempotent-Replayed", "Retry-After");
+				"Idempotent-Replayed", "Retry-After", "WWW-Authenticate");
 		assertThat(created.header("Location")).startsWith("/v1/sessions/");
 		assertThat(created.header("ETag")).matches("\"\\d+\"");
 	}

@@ -1,5 +1,6 @@
 package dev.adamopt.web;
 
+import dev.adamopt.security.SecurityLayerTestConfiguration;
 import dev.adamopt.session.SessionLayerTestConfiguration;
 import org.junit.jupiter.api.Test;
 
@@ -13,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Idempotency-Key on steps and creates, ETags and If-Match, against the real session layer. */
 @WebMvcTest(SessionController.class)
-@Import({ JacksonConfiguration.class, SessionLayerTestConfiguration.class })
+@Import({ JacksonConfiguration.class, SessionLayerTestConfiguration.class, SecurityLayerTestConfiguration.class })
 class IdempotencyAndPreconditionsTest extends SessionApiTestSupport {
 
 	private static final String HELD = "{\"optimizer\":{\"learningRate\":0.01},\"parameters\":"

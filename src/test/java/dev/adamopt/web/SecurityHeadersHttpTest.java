@@ -141,7 +141,7 @@ class SecurityHeadersHttpTest {
 
 	/**
 	 * Only nosniff is asserted here: that the filter marks no answer outside the API no-store is
-	 * {@code BrowserConfigurationTest}'s (with Spring Security, its header writer marks the others no-cache).
+	 * {@code BrowserConfigurationTest}'s (Spring Security's own Cache-Control writer is off).
 	 */
 	@ParameterizedTest(name = "{0}")
 	@ValueSource(strings = { "/actuator/health", "/actuator/prometheus", "/v3/api-docs", "/swagger-ui/index.html",

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.regex.Pattern;
 
+import dev.adamopt.security.SecurityLayerTestConfiguration;
 import dev.adamopt.session.SessionLayerTestConfiguration;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -28,7 +29,7 @@ import static org.assertj.core.api.Assertions.within;
  * pinned field by field and in order.
  */
 @WebMvcTest(SessionController.class)
-@Import({ JacksonConfiguration.class, SessionLayerTestConfiguration.class })
+@Import({ JacksonConfiguration.class, SessionLayerTestConfiguration.class, SecurityLayerTestConfiguration.class })
 class SessionControllerTest extends SessionApiTestSupport {
 
 	private static final String UUID = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}";
