@@ -11,11 +11,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -53,8 +50,12 @@ import static org.assertj.core.api.Assertions.within;
  * step), reads {@code Location}, {@code ETag} and {@code Idempotent-Replayed} from JavaScript, sends them back in
  * {@code If-Match}, reads a 412 problem, the checkpoint, PATCHes, PUTs and DELETEs, with {@code Authorization},
  * {@code Idempotency-Key} and {@code If-Match} headers that only a preflight lets it send.</li>
+ * <li>From the allowed origin without a valid key: the page reads the 401 problems and their
+ * {@code WWW-Authenticate} (the preflight needed no key).</li>
  * <li>From another origin: the browser refuses both the preflighted create and a plain GET, the service refused them
  * (its problem counter says so), and nothing was created.</li>
+ * <li>Swagger UI (same origin): "Try it out" is refused with 401 until the key is given to its Authorize button, then
+ * creates a session with it.</li>
  * </ul>
  * Needs Node.js 20+ and Debian's {@code chromium} ({@code /usr/bin/chromium}, or {@code CHROMIUM}); installs
  * {@code src/test/browser/node_modules} with {@code npm ci} when missing. Without them it fails, saying what to
@@ -101,7 +102,7 @@ class BrowserCorsTest {
 	@DynamicPropertySource
 	static void allowTheFirstPageServer(DynamicPropertyRegistry registry) {
 		registry.add("adam.cors.allowed-origins", () -> origin(allowedPages));
-		registry.add("adam.security.api-keys", () -> "browser:" + sha256(KEY));
+		registry.add("adam.security.api-keys", () -> "browser:" + GeneratedClientsTest.sha256Hex(KEY));
 	}
 
 	@BeforeAll
@@ -195,6 +196,26 @@ class BrowserCorsTest {
 	}
 
 	@Test
+	void swaggerUiShouldSendTheKeyGivenToItsAuthorizeButton(@TempDir Path dir) throws Exception {
+		String before = sessionIds();
+
+		JsonNode run = runInChromium(List.of("swagger-authorize.mjs", api(), KEY), "Swagger UI's Authorize", dir);
+
+		JsonNode unauthorized = run.get("before");
+		assertThat(unauthorized.get("status").asInt()).as("Try it out before Authorize: %s", run).isEqualTo(401);
+		assertThat(unauthorized.get("authorization").isNull()).isTrue();
+		assertThat(unauthorized.get("type").asString()).isEqualTo("/problems/unauthorized");
+		JsonNode authorized = run.get("after");
+		assertThat(authorized.get("status").asInt()).as("Try it out after Authorize: %s", run).isEqualTo(201);
+		assertThat(authorized.get("authorization").asString()).isEqualTo("Bearer " + KEY);
+		String id = authorized.get("id").asString();
+		assertThat(sessionIds()).as("the session Swagger UI created, the test key's").contains(id).isNotEqualTo(before);
+		assertThat(this.http.send(HttpRequest.newBuilder(URI.create(api() + "/v1/sessions/" + id)).DELETE()
+			.header("Authorization", "Bearer " + KEY).build(), HttpResponse.BodyHandlers.discarding()).statusCode())
+			.isEqualTo(204);
+	}
+
+	@Test
 	void pageOnAnotherOriginShouldBeRefusedByTheBrowserAndChangeNothing(@TempDir Path dir) throws Exception {
 		String before = sessionIds();
 		double refusalsBefore = refusals();
@@ -260,18 +281,26 @@ class BrowserCorsTest {
 
 	/** Runs one of the page's functions in Chromium; its result and console, after checking it ran. */
 	private JsonNode runPage(HttpServer pages, String function, Path dir) throws Exception {
+		return runInChromium(List.of("run-page.mjs", origin(pages) + "/page.html", function, api(), KEY), function,
+				dir);
+	}
+
+	/** Runs a Playwright script of src/test/browser with node; the JSON line it prints last, after checking it ran. */
+	private JsonNode runInChromium(List<String> script, String what, Path dir) throws Exception {
 		Path chromium = Path.of(System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium"));
 		assertThat(Files.isExecutable(chromium)).as("%s: Debian's chromium is needed for this test (as root: "
 				+ "apt-get install -y chromium; or set CHROMIUM)", chromium).isTrue();
 		Path output = dir.resolve("browser.log");
 		long start = System.nanoTime();
-		int exit = run(List.of("node", "run-page.mjs", origin(pages) + "/page.html", function, api(), KEY), output,
-				BROWSER_TIMEOUT, "Node.js 20 or later is needed to drive Chromium");
+		List<String> command = new ArrayList<>();
+		command.add("node");
+		command.addAll(script);
+		int exit = run(command, output, BROWSER_TIMEOUT, "Node.js 20 or later is needed to drive Chromium");
 		String printed = Files.readString(output, StandardCharsets.UTF_8);
-		log.info("Chromium ran {} in {} ms", function, (System.nanoTime() - start) / 1_000_000);
-		assertThat(exit).as("node run-page.mjs %s; its output:%n%s", function, printed).isZero();
-		String line = printed.lines().filter(l -> l.startsWith("{\"origin\"")).reduce((a, b) -> b).orElse(null);
-		assertThat(line).as("the page's result line; output:%n%s", printed).isNotNull();
+		log.info("Chromium ran {} in {} ms", what, (System.nanoTime() - start) / 1_000_000);
+		assertThat(exit).as("node %s; its output:%n%s", String.join(" ", script), printed).isZero();
+		String line = printed.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElse(null);
+		assertThat(line).as("the result line of %s; output:%n%s", what, printed).isNotNull();
 		return JSON.readTree(line);
 	}
 
@@ -344,15 +373,6 @@ class BrowserCorsTest {
 		}
 		catch (IOException ex) {
 			throw new IllegalStateException("could not start a page server on the loopback address", ex);
-		}
-	}
-
-	private static String sha256(String key) {
-		try {
-			return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
-		}
-		catch (NoSuchAlgorithmException ex) {
-			throw new IllegalStateException(ex);
 		}
 	}
 

@@ -28,6 +28,8 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.HttpStatus;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
@@ -45,6 +47,9 @@ import static org.assertj.core.api.Assertions.within;
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
 class ReadmeExampleTest {
+
+	/** The API key the examples send (ADAM_KEY), as a user of a service with keys runs them. */
+	private static final String KEY = "readme-example-key-3b7d";
 
 	/** Surefire runs in the project root, where the README lives. */
 	private static final Path README = Path.of("README.md");
@@ -85,6 +90,11 @@ class ReadmeExampleTest {
 	private final HttpClient http = HttpClient.newHttpClient();
 
 	private final JsonMapper json = JsonMapper.builder().build();
+
+	@DynamicPropertySource
+	static void oneApiKey(DynamicPropertyRegistry registry) {
+		registry.add("adam.security.api-keys", () -> "readme:" + GeneratedClientsTest.sha256Hex(KEY));
+	}
 
 	@Test
 	void pythonTrainingLoopRunsAndTheLossGoesDown(@TempDir Path dir) throws Exception {
@@ -202,6 +212,7 @@ class ReadmeExampleTest {
 			.redirectOutput(output.toFile())
 			.directory(dir.toFile());
 		builder.environment().put("ADAM_URL", "http://localhost:" + this.port);
+		builder.environment().put("ADAM_KEY", KEY);
 		builder.environment().put("PYTHONUNBUFFERED", "1");
 		Process process;
 		try {
