@@ -6,7 +6,10 @@
 #
 # Usage (from the project root): bench/step-rate-ab.sh [baseline git ref, default 56f9722] [seconds per phase, 10]
 #   [rounds, 5]
-# Needs wrk (see bench/request-overhead.sh); builds both jars (the baseline in a temporary git worktree).
+# BENCH_B_KEYED=1: B runs with an API key (adam.security.api-keys) and every request of B carries it, so that
+# "bench/step-rate-ab.sh HEAD" measures what checking a key costs a step (A: the same build, open).
+# Needs wrk (see bench/request-overhead.sh); builds both jars (the baseline in a temporary git worktree). A phase with
+# any answer other than 200 stops the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ref=${1:-56f9722}
@@ -24,7 +27,14 @@ jar_old=$(ls "$base_dir"/src/target/adam-optimizer-service-*.jar | grep -v origi
 
 java -jar "$jar_old" --server.port=18091 --adam.persistence.directory= >"$base_dir/a.log" 2>&1 &
 a=$!
-java -jar "$jar_new" --server.port=18092 --adam.persistence.directory= >"$base_dir/b.log" 2>&1 &
+key_b=""
+keys_b=()
+if [[ ${BENCH_B_KEYED:-0} == 1 ]]; then
+  key_b=bench-key-$RANDOM$RANDOM
+  keys_b=("--adam.security.api-keys=bench:$(printf %s "$key_b" | sha256sum | cut -d' ' -f1)")
+fi
+auth_b=${key_b:+Bearer $key_b}
+java -jar "$jar_new" --server.port=18092 --adam.persistence.directory= "${keys_b[@]}" >"$base_dir/b.log" 2>&1 &
 b=$!
 trap 'kill $a $b 2>/dev/null || true; git worktree remove --force "$base_dir/src" >/dev/null 2>&1 || true' EXIT
 for port in 18091 18092; do
@@ -40,17 +50,21 @@ grads = {"d" + k: (rng.standard_normal(s) * 1e-3).tolist() for k, s in shapes.it
 print(json.dumps({"parameters": params, "gradients": grads}))
 PY
 )
-sessions() { # two sessions on the server at $1
+sessions() { # two sessions on the server at $1, with Authorization $2 (none when empty)
   local ids=()
   for _ in 1 2; do
-    ids+=("$(curl -fs -X POST "$1/v1/sessions" -H 'Content-Type: application/json' -d '{}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')")
+    ids+=("$(curl -fs -X POST "$1/v1/sessions" -H 'Content-Type: application/json' ${2:+-H "Authorization: $2"} -d '{}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')")
   done
   (IFS=,; echo "${ids[*]}")
 }
-ids_a=$(sessions http://127.0.0.1:18091)
-ids_b=$(sessions http://127.0.0.1:18092)
-phase() { # $1: port, $2: session ids, $3: seconds
-  SESSION_IDS=$2 wrk -t2 -c"$connections" -d"${3}s" -s bench/step.lua "http://127.0.0.1:$1" | awk '/Requests\/sec/ {print $2}'
+ids_a=$(sessions http://127.0.0.1:18091 "")
+ids_b=$(sessions http://127.0.0.1:18092 "$auth_b")
+phase() { # $1: port, $2: session ids, $3: seconds; steps/s, after checking every answer was 200
+  local auth="" out
+  [[ $1 == 18092 ]] && auth=$auth_b
+  out=$(SESSION_IDS=$2 AUTHORIZATION=$auth wrk -t2 -c"$connections" -d"${3}s" -s bench/step.lua "http://127.0.0.1:$1")
+  grep -q '^non-200 answers: 0$' <<<"$out" || { echo "port $1: answers other than 200: $out" >&2; exit 1; }
+  awk '/Requests\/sec/ {print $2}' <<<"$out"
 }
 echo "warming up (JIT) ..."
 phase 18091 "$ids_a" 20 >/dev/null; phase 18092 "$ids_b" 20 >/dev/null
@@ -66,4 +80,4 @@ for r in $(seq "$rounds"); do
 done
 sorted=$(printf "%s\n" "${ratios[@]}" | sort -n)
 echo "B/A median $(echo "$sorted" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'), range $(echo "$sorted" | head -1) .. $(echo "$sorted" | tail -1)"
-echo "A = $ref, B = $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes'); machine: $(nproc) cores, $(java -version 2>&1 | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "A = $ref, B = $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes')${key_b:+ with an API key}; machine: $(nproc) cores, $(java -version 2>&1 | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,5 +1,6 @@
 -- wrk script for bench/request-overhead.sh: POSTs one JSON Adam step per request, each wrk thread on its own
 -- session (SESSION_IDS, comma-separated), and counts answers other than 200 so a failing run cannot pass for fast.
+-- AUTHORIZATION, when set, is sent as the Authorization header (a service with API keys: "Bearer <key>").
 local ids = {}
 for id in string.gmatch(os.getenv("SESSION_IDS"), "[^,]+") do ids[#ids + 1] = id end
 local threads = {}
@@ -13,6 +14,8 @@ function init(args)
   failures = 0
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
+  local authorization = os.getenv("AUTHORIZATION")
+  if authorization and authorization ~= "" then wrk.headers["Authorization"] = authorization end
   wrk.body = os.getenv("STEP_BODY")
   req = wrk.format(nil, "/v1/sessions/" .. id .. "/steps")
 end

@@ -5,7 +5,7 @@
 //   node run-page.mjs PAGE_URL script:FILE - -       (FILE: JavaScript run as the body of an async function)
 // CHROMIUM names the browser (default /usr/bin/chromium).
 import { readFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const [pageUrl, fn, api, key] = process.argv.slice(2);
 if (!key) {
@@ -13,13 +13,7 @@ if (!key) {
   process.exit(2);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  timeout: 120_000,
-  // --no-sandbox: CI runs as root. The others keep Chromium off the network it would call on its own.
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage();
   page.setDefaultTimeout(120_000);

@@ -4,7 +4,7 @@
 // Run by dev.adamopt.BrowserCorsTest:
 //   node swagger-authorize.mjs API_URL API_KEY
 // CHROMIUM names the browser (default /usr/bin/chromium).
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const [api, key] = process.argv.slice(2);
 if (!key) {
@@ -12,12 +12,7 @@ if (!key) {
   process.exit(2);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  timeout: 120_000,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage();
   page.setDefaultTimeout(60_000);

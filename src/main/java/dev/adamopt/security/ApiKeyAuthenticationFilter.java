@@ -2,7 +2,6 @@ package dev.adamopt.security;
 
 import java.io.IOException;
 
-import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -17,7 +16,6 @@ import org.springframework.security.core.context.SecurityContext;
 import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.security.core.context.SecurityContextHolderStrategy;
 import org.springframework.security.web.AuthenticationEntryPoint;
-import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * Authenticates a request by the API key in its {@code Authorization: Bearer <key>} header. A request without the
@@ -27,7 +25,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * Runs before any request body is read (a request without a valid key does not get to send one), and again on the
  * async dispatch of a request whose small body was read ahead, which the controller then serves.
  */
-final class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
+final class ApiKeyAuthenticationFilter extends RequestDispatchFilter {
 
 	private static final String BEARER = "Bearer ";
 
@@ -40,18 +38,6 @@ final class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
 	ApiKeyAuthenticationFilter(AuthenticationManager authenticationManager, AuthenticationEntryPoint entryPoint) {
 		this.authenticationManager = authenticationManager;
 		this.entryPoint = entryPoint;
-	}
-
-	@Override
-	protected boolean shouldNotFilterAsyncDispatch() {
-		return false;
-	}
-
-	/** An error page included after the answer (Tomcat does so after a refused upload) is not another request. */
-	@Override
-	protected boolean shouldNotFilter(HttpServletRequest request) {
-		return request.getDispatcherType() == DispatcherType.INCLUDE
-				|| request.getDispatcherType() == DispatcherType.FORWARD;
 	}
 
 	@Override

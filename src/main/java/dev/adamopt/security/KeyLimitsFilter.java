@@ -25,7 +25,6 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.security.core.context.SecurityContextHolderStrategy;
-import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * The per-key limits of a request made with an API key ({@code adam.limits.per-key.*}), once it is authenticated:
@@ -33,7 +32,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * {@code Retry-After}, and nothing is done), and its key's memory quota, which the tensors the request decodes and the
  * copies made for its answer are charged to (within the service's budget) until the answer is written.
  */
-final class KeyLimitsFilter extends OncePerRequestFilter {
+final class KeyLimitsFilter extends RequestDispatchFilter {
 
 	private final Integer requestsPerSecond;
 
@@ -65,19 +64,6 @@ final class KeyLimitsFilter extends OncePerRequestFilter {
 			}
 
 		};
-	}
-
-	/** A body read ahead is decoded on the request's async dispatch: it is charged to the key's quota too. */
-	@Override
-	protected boolean shouldNotFilterAsyncDispatch() {
-		return false;
-	}
-
-	/** An error page included after the answer is not another request. */
-	@Override
-	protected boolean shouldNotFilter(HttpServletRequest request) {
-		return request.getDispatcherType() == DispatcherType.INCLUDE
-				|| request.getDispatcherType() == DispatcherType.FORWARD;
 	}
 
 	@Override

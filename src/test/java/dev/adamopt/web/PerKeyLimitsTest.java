@@ -3,10 +3,9 @@ package dev.adamopt.web;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 
 import dev.adamopt.security.SecurityLayerTestConfiguration;
+import dev.adamopt.session.MutableClock;
 import dev.adamopt.session.SessionLayerTestConfiguration;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -38,7 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Import({ JacksonConfiguration.class, SessionLayerTestConfiguration.class, SecurityLayerTestConfiguration.class })
 class PerKeyLimitsTest extends SessionApiTestSupport {
 
-	private static final MovableClock CLOCK = new MovableClock(Instant.parse("2026-01-01T00:00:00Z"));
+	private static final MutableClock CLOCK = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
 
 	@TestBean
 	Clock clock;
@@ -138,36 +137,6 @@ class PerKeyLimitsTest extends SessionApiTestSupport {
 
 	private static MockMvcRequestBuilder as(String key, MockMvcRequestBuilder request) {
 		return request.header(HttpHeaders.AUTHORIZATION, "Bearer " + key);
-	}
-
-	/** A clock the test moves. */
-	static final class MovableClock extends Clock {
-
-		private volatile Instant now;
-
-		MovableClock(Instant start) {
-			this.now = start;
-		}
-
-		void advance(Duration duration) {
-			this.now = this.now.plus(duration);
-		}
-
-		@Override
-		public ZoneId getZone() {
-			return ZoneOffset.UTC;
-		}
-
-		@Override
-		public Clock withZone(ZoneId zone) {
-			return this;
-		}
-
-		@Override
-		public Instant instant() {
-			return this.now;
-		}
-
 	}
 
 }
