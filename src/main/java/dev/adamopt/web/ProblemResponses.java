@@ -35,6 +35,7 @@ public final class ProblemResponses {
 		response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
 		// set here too for what Tomcat refuses before any filter runs, under /v1 or not (see SecurityHeadersFilter)
 		response.setHeader(SecurityHeadersFilter.NOSNIFF_HEADER, "nosniff");
+		response.setHeader(SecurityHeadersFilter.FRAME_OPTIONS_HEADER, "DENY");
 		response.setHeader(HttpHeaders.CACHE_CONTROL, "no-store");
 		response.setCharacterEncoding("UTF-8");
 		byte[] body = JSON.writeValueAsBytes(body(type, detail, instance));

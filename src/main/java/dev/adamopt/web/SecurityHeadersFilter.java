@@ -19,23 +19,29 @@ import org.springframework.http.HttpHeaders;
  * <ul>
  * <li>{@code X-Content-Type-Options: nosniff} on every answer: a browser never takes JSON or a safetensors file for
  * a script or a page.</li>
+ * <li>{@code X-Frame-Options: DENY} on every answer: no page may frame the service's (Swagger UI included), so none
+ * can trick a user into clicking in it.</li>
  * <li>{@code Cache-Control: no-store} on every answer of the API ({@code /v1}), problems included: each carries a
  * session's parameters, moments, step, settings or history (or the list of sessions), which no browser or proxy
  * cache may keep or serve again; a stale copy of a session is never what a client wants. ETags stay: they are for
  * {@code If-Match}, not for caching.</li>
  * </ul>
- * Headers are set, not added, so a later writer that sets them too (Spring Security's header writers skip headers
- * already present) never makes a duplicate.
+ * Headers are set, not added, so a later writer that sets them too never makes a duplicate. These are all the
+ * security headers: Spring Security writes none of its own (see {@code SecurityConfiguration}), so they are the
+ * same with API keys and without.
  */
 final class SecurityHeadersFilter implements Filter {
 
 	static final String NOSNIFF_HEADER = "X-Content-Type-Options";
+
+	static final String FRAME_OPTIONS_HEADER = "X-Frame-Options";
 
 	@Override
 	public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
 			throws IOException, ServletException {
 		HttpServletResponse http = (HttpServletResponse) response;
 		http.setHeader(NOSNIFF_HEADER, "nosniff");
+		http.setHeader(FRAME_OPTIONS_HEADER, "DENY");
 		if (isApi((HttpServletRequest) request)) {
 			http.setHeader(HttpHeaders.CACHE_CONTROL, "no-store");
 		}

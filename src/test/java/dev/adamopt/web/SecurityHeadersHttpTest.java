@@ -150,12 +150,14 @@ class SecurityHeadersHttpTest {
 		RawHttp.Response response = get(path, "");
 		assertThat(response.status()).as(path).isIn(200, 302, 404);
 		assertThat(response.headers().get("x-content-type-options")).as(path).containsExactly("nosniff");
+		assertThat(response.headers().get("x-frame-options")).as(path).containsExactly("DENY");
 	}
 
-	/** The API's headers: exactly one nosniff and one no-store. */
+	/** The API's headers: exactly one nosniff, one DENY and one no-store. */
 	private static void assertApiHeaders(RawHttp.Response response) {
 		assertThat(response.headers().get("x-content-type-options")).as("X-Content-Type-Options")
 			.containsExactly("nosniff");
+		assertThat(response.headers().get("x-frame-options")).as("X-Frame-Options").containsExactly("DENY");
 		assertThat(response.headers().get("cache-control")).as("Cache-Control").containsExactly("no-store");
 	}
 
