@@ -28,8 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * API keys over real HTTP, with Spring Security's and the service's own debug logging on: a request without a valid
  * key is a 401 problem whether its body was read ahead, streamed or absent; requests with a key pass on every path
  * (the read-ahead body reaches the security chain on its async dispatch); another key's session answers every
- * operation as an absent one; the OpenAPI document, Swagger UI and health stay open, the metrics do not; a CORS
- * preflight is never 401; and no key ever reaches the log.
+ * operation as an absent one; the OpenAPI document, Swagger UI, health and the visualization's pages stay open, the
+ * metrics do not; a CORS preflight is never 401; and no key ever reaches the log.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "adam.security.api-keys=alice:" + ApiKeysHttpTest.ALICE_SHA256 + ",bob:" + ApiKeysHttpTest.BOB_SHA256,
@@ -165,6 +165,29 @@ class ApiKeysHttpTest {
 		assertThat(send(null, request("GET", "/actuator/health", null), 200).body()).contains("\"UP\"");
 		// the metrics are not open: they take a key
 		assertThat(send(ALICE, request("GET", "/actuator/prometheus", null), 200).body()).contains("adam_sessions");
+	}
+
+	@Test
+	void theVisualizationsPagesShouldLoadWithoutAKeyWhileTheApiTheyCallNeedsOne() throws Exception {
+		String index = send(null, request("GET", "/", null), 200).body();
+		assertThat(index).contains("<title>Adam on a surface");
+		assertThat(send(null, request("GET", "/index.html", null), 200).body()).isEqualTo(index);
+		assertThat(send(null, request("GET", "/sessions.html", null), 200).body()).contains("<title>Sessions");
+		for (String asset : new String[] { "/assets/surface.js", "/assets/sessions.js", "/assets/api.js",
+				"/assets/pages.css", "/assets/favicon.svg" }) {
+			HttpResponse<String> answer = send(null, request("GET", asset, null), 200);
+			assertThat(answer.headers().firstValue("Content-Security-Policy")).as(asset).isPresent();
+			assertThat(answer.body()).as(asset).isNotEmpty();
+		}
+		// only the pages: the API they call, other files and a path beside them need the key
+		for (String path : new String[] { "/v1/sessions", "/no-such-page.html", "/index.html.bak", "/assetsx/a.js" }) {
+			HttpResponse<String> refused = send(null, request("GET", path, null), 401);
+			assertThat(this.json.readTree(refused.body()).get("type").asString()).as(path)
+				.isEqualTo("/problems/unauthorized");
+		}
+		// with a key, a file that is not there is a 404 problem, as anywhere
+		assertThat(send(ALICE, request("GET", "/assets/no-such-file.js", null), 404).body())
+			.contains("/problems/resource-not-found");
 	}
 
 	@Test

@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -38,7 +37,6 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 import static org.assertj.core.api.Assertions.within;
 
 /**
@@ -58,18 +56,15 @@ import static org.assertj.core.api.Assertions.within;
  * creates a session with it.</li>
  * </ul>
  * Needs Node.js 20+ and Debian's {@code chromium} ({@code /usr/bin/chromium}, or {@code CHROMIUM}); installs
- * {@code src/test/browser/node_modules} with {@code npm ci} when missing. Without them it fails, saying what to
- * install: it is never skipped. {@code .ci/run} installs them.
+ * {@code src/test/browser/node_modules} with {@code npm ci} when missing ({@link BrowserScripts}). Without them it
+ * fails, saying what to install: it is never skipped. {@code .ci/run} installs them.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
 class BrowserCorsTest {
 
 	private static final Logger log = LoggerFactory.getLogger(BrowserCorsTest.class);
 
-	/** Surefire runs in the project root. */
-	private static final Path BROWSER = Path.of("src", "test", "browser");
-
-	private static final Duration NPM_TIMEOUT = Duration.ofMinutes(5);
+	private static final Path BROWSER = BrowserScripts.DIRECTORY;
 
 	private static final Duration BROWSER_TIMEOUT = Duration.ofMinutes(3);
 
@@ -107,13 +102,7 @@ class BrowserCorsTest {
 
 	@BeforeAll
 	static void installPlaywright() throws Exception {
-		assertThat(BROWSER.resolve("package-lock.json")).as("the browser test's package-lock.json").exists();
-		if (!Files.isDirectory(BROWSER.resolve("node_modules").resolve("playwright-core"))) {
-			Path npmLog = Files.createTempFile("npm-ci", ".log");
-			int exit = run(List.of("npm", "ci", "--no-audit", "--no-fund"), npmLog, NPM_TIMEOUT,
-					"npm (Node.js 20 or later) is needed to install the browser test's playwright-core");
-			assertThat(exit).as("npm ci in %s; its output:%n%s", BROWSER, Files.readString(npmLog)).isZero();
-		}
+		BrowserScripts.installPlaywright();
 	}
 
 	@AfterAll
@@ -287,43 +276,20 @@ class BrowserCorsTest {
 
 	/** Runs a Playwright script of src/test/browser with node; the JSON line it prints last, after checking it ran. */
 	private JsonNode runInChromium(List<String> script, String what, Path dir) throws Exception {
-		Path chromium = Path.of(System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium"));
-		assertThat(Files.isExecutable(chromium)).as("%s: Debian's chromium is needed for this test (as root: "
-				+ "apt-get install -y chromium; or set CHROMIUM)", chromium).isTrue();
+		BrowserScripts.requireChromium();
 		Path output = dir.resolve("browser.log");
 		long start = System.nanoTime();
 		List<String> command = new ArrayList<>();
 		command.add("node");
 		command.addAll(script);
-		int exit = run(command, output, BROWSER_TIMEOUT, "Node.js 20 or later is needed to drive Chromium");
+		int exit = BrowserScripts.run(command, output, BROWSER_TIMEOUT,
+				"Node.js 20 or later is needed to drive Chromium");
 		String printed = Files.readString(output, StandardCharsets.UTF_8);
 		log.info("Chromium ran {} in {} ms", what, (System.nanoTime() - start) / 1_000_000);
 		assertThat(exit).as("node %s; its output:%n%s", String.join(" ", script), printed).isZero();
 		String line = printed.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElse(null);
 		assertThat(line).as("the result line of %s; output:%n%s", what, printed).isNotNull();
 		return JSON.readTree(line);
-	}
-
-	/** Runs a command in src/test/browser, its output to {@code output}; its exit code, failing if it cannot start. */
-	private static int run(List<String> command, Path output, Duration timeout, String needs) throws Exception {
-		ProcessBuilder builder = new ProcessBuilder(command).directory(BROWSER.toFile())
-			.redirectErrorStream(true)
-			.redirectOutput(output.toFile());
-		Process process;
-		try {
-			process = builder.start();
-		}
-		catch (IOException ex) {
-			fail("could not run " + command.get(0) + ": " + needs, ex);
-			return -1;
-		}
-		if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
-			process.descendants().forEach(ProcessHandle::destroyForcibly);
-			process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-			fail(String.join(" ", command) + " did not finish within " + timeout + "; its output:\n"
-					+ Files.readString(output, StandardCharsets.UTF_8));
-		}
-		return process.exitValue();
 	}
 
 	private double refusals() {

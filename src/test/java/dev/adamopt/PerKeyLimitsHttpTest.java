@@ -17,14 +17,15 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Per-key limits over real HTTP, on a service whose OpenAPI document, Swagger UI and health are switched off for
- * callers without a key ({@code adam.security.open.*=false}): each then needs a key like the API; a key beyond its
+ * Per-key limits over real HTTP, on a service whose OpenAPI document, Swagger UI, health and pages are switched off
+ * for callers without a key ({@code adam.security.open.*=false}): each then needs a key like the API; a key beyond its
  * rate gets 429 with Retry-After, beyond its sessions or memory 507 naming its quota.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
 		"adam.security.api-keys=carol:6f3ffa4130054c82843599263a82b97a23cec0f15a467c20f709314dd536e065,"
 				+ "dave:8da54a73173271e9fa4935f90846c644762e27b2a1f44d75d36ea4221fb48e28",
 		"adam.security.open.api-docs=false", "adam.security.open.swagger-ui=false", "adam.security.open.health=false",
+		"adam.security.open.pages=false",
 		"adam.limits.per-key.requests-per-second=2", "adam.limits.per-key.max-sessions=1",
 		"adam.limits.per-key.memory=1MB" })
 class PerKeyLimitsHttpTest {
@@ -41,8 +42,9 @@ class PerKeyLimitsHttpTest {
 	int port;
 
 	@Test
-	void theDocumentSwaggerUiAndHealthSwitchedOffShouldNeedAKey() throws Exception {
-		for (String path : new String[] { "/v3/api-docs", "/swagger-ui/index.html", "/actuator/health" }) {
+	void theDocumentSwaggerUiHealthAndPagesSwitchedOffShouldNeedAKey() throws Exception {
+		for (String path : new String[] { "/v3/api-docs", "/swagger-ui/index.html", "/actuator/health", "/",
+				"/sessions.html", "/assets/surface.js" }) {
 			HttpResponse<String> without = send(null, "GET", path, null);
 			assertThat(without.statusCode()).as(path).isEqualTo(401);
 			assertThat(this.json.readTree(without.body()).get("type").asString()).isEqualTo("/problems/unauthorized");

@@ -68,9 +68,12 @@ record ApiSecurityProperties(@DefaultValue List<String> apiKeys, @DefaultValue O
 	 * @param swaggerUi Swagger UI, {@code /swagger-ui.html} and {@code /swagger-ui/**}; its Authorize button takes the
 	 * key for the requests it sends
 	 * @param health {@code /actuator/health}, for load balancers and the container's HEALTHCHECK
+	 * @param pages the visualization's pages: {@code /} (the surface page), {@code /sessions.html} and their scripts and
+	 * style sheet under {@code /assets/}. Static files with no data in them: they ask for the key and send it with
+	 * every call to the API. {@code false} makes them need a key, which a browser opening them does not send
 	 */
 	record Open(@DefaultValue("true") boolean apiDocs, @DefaultValue("true") boolean swaggerUi,
-			@DefaultValue("true") boolean health) {
+			@DefaultValue("true") boolean health, @DefaultValue("true") boolean pages) {
 
 	}
 

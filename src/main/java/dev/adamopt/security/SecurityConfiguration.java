@@ -5,6 +5,7 @@ import java.util.List;
 
 import dev.adamopt.session.KeyQuotas;
 import dev.adamopt.session.PerKeyLimitsProperties;
+import dev.adamopt.web.Pages;
 import jakarta.servlet.DispatcherType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,7 +28,8 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 /**
  * API keys ({@link ApiSecurityProperties}): with keys, every request needs one ({@code Authorization: Bearer <key>})
- * except the OpenAPI document, Swagger UI and health, each unless switched off; without keys the service is open.
+ * except the OpenAPI document, Swagger UI, health and the visualization's pages, each unless switched off; without
+ * keys the service is open.
  * Stateless: no HTTP session, no cookie, so no CSRF token either (a key in a header is nothing a browser sends by
  * itself). CORS preflights are answered before authentication ({@code cors()} uses the application's
  * {@code corsFilter}, which runs before this chain: {@code spring.security.filter.order}), so a preflight is never 401
@@ -104,6 +106,9 @@ class SecurityConfiguration implements WebMvcConfigurer {
 				}
 				if (open.health()) {
 					authorize.requestMatchers("/actuator/health", "/actuator/health/**").permitAll();
+				}
+				if (open.pages()) {
+					authorize.requestMatchers(Pages.PATHS.toArray(String[]::new)).permitAll();
 				}
 				authorize.anyRequest().authenticated();
 			});

@@ -25,6 +25,8 @@ import org.springframework.http.HttpHeaders;
  * session's parameters, moments, step, settings or history (or the list of sessions), which no browser or proxy
  * cache may keep or serve again; a stale copy of a session is never what a client wants. ETags stay: they are for
  * {@code If-Match}, not for caching.</li>
+ * <li>{@code Content-Security-Policy} on the visualization's pages ({@link Pages}): scripts, styles and everything
+ * else from the service's own origin only, nothing inline.</li>
  * </ul>
  * Headers are set, not added, so a later writer that sets them too never makes a duplicate. These are all the
  * security headers: Spring Security writes none of its own (see {@code SecurityConfiguration}), so they are the
@@ -36,14 +38,20 @@ final class SecurityHeadersFilter implements Filter {
 
 	static final String FRAME_OPTIONS_HEADER = "X-Frame-Options";
 
+	static final String CONTENT_SECURITY_POLICY_HEADER = "Content-Security-Policy";
+
 	@Override
 	public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
 			throws IOException, ServletException {
 		HttpServletResponse http = (HttpServletResponse) response;
 		http.setHeader(NOSNIFF_HEADER, "nosniff");
 		http.setHeader(FRAME_OPTIONS_HEADER, "DENY");
-		if (isApi((HttpServletRequest) request)) {
+		HttpServletRequest servletRequest = (HttpServletRequest) request;
+		if (isApi(servletRequest)) {
 			http.setHeader(HttpHeaders.CACHE_CONTROL, "no-store");
+		}
+		else if (Pages.isPage(servletRequest)) {
+			http.setHeader(CONTENT_SECURITY_POLICY_HEADER, Pages.CONTENT_SECURITY_POLICY);
 		}
 		chain.doFilter(request, response);
 	}

@@ -45,6 +45,7 @@ class ApiKeysTest {
 		assertThat(properties.open().apiDocs()).isTrue();
 		assertThat(properties.open().swaggerUi()).isTrue();
 		assertThat(properties.open().health()).isTrue();
+		assertThat(properties.open().pages()).isTrue();
 		assertThat(bind(Map.of()).apiKeys()).isEmpty();
 	}
 

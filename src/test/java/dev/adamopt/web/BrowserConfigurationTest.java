@@ -1,5 +1,6 @@
 package dev.adamopt.web;
 
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.servlet.Filter;
@@ -9,18 +10,22 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.http.server.PathContainer;
 import org.springframework.mock.web.MockFilterChain;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.mock.web.MockHttpServletResponse;
 import org.springframework.web.cors.CorsConfigurationSource;
 import org.springframework.web.filter.CorsFilter;
+import org.springframework.web.util.pattern.PathPattern;
+import org.springframework.web.util.pattern.PathPatternParser;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The beans of {@link BrowserConfiguration}, and what happens when Spring Security's {@code cors(withDefaults())}
  * runs the {@code corsFilter} bean a second time inside its own filter chain (or, had it made one, a plain
- * {@code CorsFilter} over the same {@code corsConfigurationSource}): one CORS answer, never two.
+ * {@code CorsFilter} over the same {@code corsConfigurationSource}): one CORS answer, never two. And which answers
+ * {@link SecurityHeadersFilter} marks.
  */
 class BrowserConfigurationTest {
 
@@ -89,6 +94,31 @@ class BrowserConfigurationTest {
 			assertThat(response.getHeader("X-Content-Type-Options")).as(path).isEqualTo("nosniff");
 			assertThat(response.getHeader("Cache-Control")).as(path).isNull();
 		}
+	}
+
+	@Test
+	void contentSecurityPolicyShouldBeSetOnThePagesOnlyWhichArePagesPathsAsSpringMatchesThem() throws Exception {
+		PathPatternParser parser = new PathPatternParser();
+		List<PathPattern> patterns = Pages.PATHS.stream().map(parser::parse).toList();
+		for (String path : new String[] { "/", "/index.html", "/sessions.html", "/assets/surface.js",
+				"/assets/pages.css", "/assets/sub/x.js", "/assets", "/assets/", "/v1/sessions", "/v1",
+				"/swagger-ui.html", "/swagger-ui/index.html", "/v3/api-docs", "/actuator/health", "/index.htm",
+				"/sessions.html/x", "/assetsx/a.js", "/x/assets/a.js", "/error", "/favicon.ico" }) {
+			boolean page = patterns.stream().anyMatch(pattern -> pattern.matches(PathContainer.parsePath(path)));
+			MockHttpServletResponse response = filter(new SecurityHeadersFilter(), path);
+			assertThat(response.getHeader("X-Content-Type-Options")).as(path).isEqualTo("nosniff");
+			assertThat(response.getHeader("X-Frame-Options")).as(path).isEqualTo("DENY");
+			if (page) {
+				assertThat(response.getHeaders("Content-Security-Policy")).as(path)
+					.containsExactly(Pages.CONTENT_SECURITY_POLICY);
+				assertThat(response.getHeader("Cache-Control")).as(path).isNull();
+			}
+			else {
+				assertThat(response.getHeader("Content-Security-Policy")).as(path).isNull();
+			}
+		}
+		assertThat(Pages.CONTENT_SECURITY_POLICY).startsWith("default-src 'self';").contains("form-action 'none'")
+			.doesNotContain("unsafe");
 	}
 
 	private static MockHttpServletResponse filter(Filter filter, String path) throws Exception {
