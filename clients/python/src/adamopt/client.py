@@ -282,7 +282,8 @@ class Session:
         if self._binary:
             return unpack(self._request("GET", "/parameters", accept=OCTET).body)[0]
         dtype = PRECISIONS[self.precision]
-        return {name: np.array(value, dtype=dtype) for name, value in self._request("GET", "/parameters").json().items()}
+        document = self._request("GET", "/parameters").json()
+        return {name: np.array(value, dtype=dtype) for name, value in document.items()}
 
     def put_parameters(self, parameters):
         """Makes the session hold these parameters (``{name: array}``, every tensor); the moments are kept."""
