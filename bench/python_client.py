@@ -62,7 +62,7 @@ def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, 
             key, grad = p + str(l + 1), "d" + p + str(l + 1)
             v[grad] = beta1 * v[grad] + (1 - beta1) * grads[grad]
             v_corrected[grad] = v[grad] / (1 - np.power(beta1, t))
-            s[grad] = beta2 * s[grad] + (1 - beta2) * np.power(grads[grad], 2)
+            s[grad] = beta2 * s[grad] + (1 - beta2) * np.square(grads[grad])
             s_corrected[grad] = s[grad] / (1 - np.power(beta2, t))
             parameters[key] = parameters[key] - learning_rate * v_corrected[grad] / (np.sqrt(s_corrected[grad])
                                                                                      + epsilon)

@@ -31,7 +31,7 @@ def article_update_parameters_with_adam(parameters, grads, v, s, t, learning_rat
             key = "d" + p + str(l + 1)
             v[key] = beta1 * v[key] + (1 - beta1) * grads[key]
             v_corrected[key] = v[key] / (1 - np.power(beta1, t))
-            s[key] = beta2 * s[key] + (1 - beta2) * np.power(grads[key], 2)
+            s[key] = beta2 * s[key] + (1 - beta2) * np.square(grads[key])
             s_corrected[key] = s[key] / (1 - np.power(beta2, t))
             parameters[p + str(l + 1)] = parameters[p + str(l + 1)] - learning_rate * v_corrected[key] / (
                 np.sqrt(s_corrected[key]) + epsilon)

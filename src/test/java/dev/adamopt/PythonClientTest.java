@@ -146,9 +146,9 @@ class PythonClientTest {
 			return python;
 		}
 		environment(TORCH_PYTHON, "torch-python", "import ensurepip, numpy, pytest, requests, setuptools, torch, wheel",
-				"Debian's python3 with torch and pytest (apt-get install python3-torch python3-pytest; "
-						+ ".ci/run installs them), or TORCH_PYTHON=/path/to/a/python with torch, pytest, setuptools "
-						+ "and wheel");
+				"Debian's python3 with torch and pytest (apt-get install python3-torch python3-pytest "
+						+ "python3-venv python3-wheel; .ci/run installs them), or TORCH_PYTHON=/path/to/a/python with "
+						+ "venv, torch, pytest, setuptools and wheel");
 		// a fresh copy of the sources: nothing left over from an earlier build (setuptools' build/ directory) goes
 		// into the package, and the build writes nothing into clients/python
 		Path source = WORK.resolve("source");
@@ -185,7 +185,14 @@ class PythonClientTest {
 	 */
 	private static Path environment(String interpreter, String name, String imports, String needs) throws Exception {
 		Path log = Files.createDirectories(WORK).resolve(name + "-check.log");
-		int exit = exec(List.of(interpreter, "-c", imports), Map.of(), log);
+		int exit;
+		try {
+			exit = exec(List.of(interpreter, "-c", imports), Map.of(), log, Path.of("."));
+		}
+		catch (IOException ex) {
+			return fail("the Python package's tests need " + needs + "; " + interpreter + " cannot be run: "
+					+ ex.getMessage());
+		}
 		if (exit != 0) {
 			fail("the Python package's tests need " + needs + "; `" + interpreter + " -c '" + imports + "'` says:%n%s",
 					Files.readString(log, StandardCharsets.UTF_8));
@@ -266,7 +273,14 @@ class PythonClientTest {
 			throws Exception {
 		Path log = Files.createTempFile(Files.createDirectories(WORK), "run-", ".log");
 		try {
-			int exit = exec(command, environment, log, directory);
+			int exit;
+			try {
+				exit = exec(command, environment, log, directory);
+			}
+			catch (IOException ex) {
+				return fail("cannot run " + command.get(0) + " (.ci/run installs what this test needs): "
+						+ ex.getMessage());
+			}
 			String output = Files.readString(log, StandardCharsets.UTF_8);
 			if (exit != 0) {
 				fail(String.join(" ", command) + ((exit == Integer.MIN_VALUE) ? " did not finish within " + TIMEOUT
@@ -279,25 +293,14 @@ class PythonClientTest {
 		}
 	}
 
-	private static int exec(List<String> command, Map<String, String> environment, Path log) throws Exception {
-		return exec(command, environment, log, Path.of("."));
-	}
-
 	/** The exit code, or Integer.MIN_VALUE when the command did not finish within the timeout. */
 	private static int exec(List<String> command, Map<String, String> environment, Path log, Path directory)
-			throws Exception {
+			throws IOException, InterruptedException {
 		ProcessBuilder builder = new ProcessBuilder(command).directory(directory.toFile())
 			.redirectErrorStream(true)
 			.redirectOutput(log.toFile());
 		builder.environment().putAll(environment);
-		Process process;
-		try {
-			process = builder.start();
-		}
-		catch (IOException ex) {
-			return fail("cannot run " + command.get(0) + " (is it installed? .ci/run installs what this test needs): "
-					+ ex.getMessage());
-		}
+		Process process = builder.start();
 		if (!process.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
 			process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
 			return Integer.MIN_VALUE;
