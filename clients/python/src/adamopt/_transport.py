@@ -103,7 +103,9 @@ def _read_body(response):
             raise requests.ConnectionError(f"the answer ended after {got} of its {body.size} bytes")
         raw.read()  # b"": http.client closed its end of the response, so urllib3 releases the connection
         return body
-    return np.frombuffer(bytearray(response.content), dtype=np.uint8)
+    # chunked or compressed: one read all the same (urllib3 undoes the chunking and the encoding), into a writable
+    # buffer
+    return np.frombuffer(bytearray(raw.read(decode_content=True)), dtype=np.uint8)
 
 
 def retry_after(headers, now=None):
