@@ -23,7 +23,9 @@ float32 and float64). What changes is where the moments live: in a session on th
   parameters with every step instead.
 
 The session is deleted when the optimizer is garbage-collected or at exit (``close()`` does it at once); its state
-outlives it only as ``state_dict()``.
+outlives it only as ``state_dict()``. A step is sent with an Idempotency-Key and retried (see
+:class:`~adamopt.AdamService`); one that still fails after its retries with a connection error may or may not have
+been applied on the service, which ``optimizer.session.refresh()["step"]`` tells.
 """
 
 import copy
