@@ -60,8 +60,12 @@ class ReadmeExampleTest {
 	private static final Pattern MARKED_PYTHON_BLOCK = Pattern
 		.compile("(?ms)^<!-- example: ([a-z0-9-]+) -->[ \\t]*\\R```python[ \\t]*\\R(.*?)^```[ \\t]*$");
 
-	/** The examples, by marker, that the tests below run. */
-	private static final List<String> EXAMPLES = List.of("training-loop", "training-features", "safetensors-client");
+	/**
+	 * The examples, by marker, that the tests below run; the python-package ones need the package installed:
+	 * PythonClientTest runs them.
+	 */
+	private static final List<String> EXAMPLES = List.of("training-loop", "training-features", "safetensors-client",
+			"python-package-sessions", "python-package-article", "python-package-torch");
 
 	/** "step 12: lr 0.049951 loss 1.0835 grad norm 3.7723 (clipped)" */
 	private static final Pattern FEATURES_STEP_LINE = Pattern
@@ -289,7 +293,7 @@ class ReadmeExampleTest {
 	}
 
 	/** The code of the README's python block marked {@code <!-- example: name -->}. */
-	private static String example(String name) throws IOException {
+	static String example(String name) throws IOException {
 		String code = examples(readme()).get(name);
 		assertThat(code).as("README.md's python block marked <!-- example: %s -->", name).isNotNull();
 		return code;
