@@ -516,16 +516,7 @@ final class PageScenarios {
 	}
 
 	private HttpResponse<String> send(String method, String path, String body, String key) throws Exception {
-		HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(this.base + path))
-			.timeout(Duration.ofSeconds(60))
-			.method(method, (body != null) ? HttpRequest.BodyPublishers.ofString(body)
-					: HttpRequest.BodyPublishers.noBody());
-		if (body != null) {
-			request.header("Content-Type", "application/json");
-		}
-		if (key != null) {
-			request.header("Authorization", "Bearer " + key);
-		}
+		HttpRequest.Builder request = ApiRequests.json(URI.create(this.base + path), method, body, key);
 		return this.http.send(request.build(), HttpResponse.BodyHandlers.ofString());
 	}
 

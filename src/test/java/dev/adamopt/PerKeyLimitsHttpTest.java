@@ -117,16 +117,7 @@ class PerKeyLimitsHttpTest {
 	}
 
 	private HttpResponse<String> send(String key, String method, String path, String body) throws Exception {
-		HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + this.port + path))
-			.timeout(Duration.ofSeconds(60))
-			.method(method, (body != null) ? HttpRequest.BodyPublishers.ofString(body)
-					: HttpRequest.BodyPublishers.noBody());
-		if (body != null) {
-			request.header("Content-Type", "application/json");
-		}
-		if (key != null) {
-			request.header("Authorization", "Bearer " + key);
-		}
+		HttpRequest.Builder request = ApiRequests.json(URI.create("http://localhost:" + this.port + path), method, body, key);
 		return this.http.send(request.build(), HttpResponse.BodyHandlers.ofString());
 	}
 

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.adamopt.ApiRequests;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -97,16 +98,7 @@ class ApiKeysProcessTest {
 
 	private static HttpResponse<String> send(ServiceProcess service, String key, String method, String path,
 			String body, String idempotencyKey) throws Exception {
-		HttpRequest.Builder request = HttpRequest.newBuilder(service.uri(path))
-			.timeout(Duration.ofSeconds(60))
-			.method(method, (body != null) ? HttpRequest.BodyPublishers.ofString(body)
-					: HttpRequest.BodyPublishers.noBody());
-		if (body != null) {
-			request.header("Content-Type", "application/json");
-		}
-		if (key != null) {
-			request.header("Authorization", "Bearer " + key);
-		}
+		HttpRequest.Builder request = ApiRequests.json(service.uri(path), method, body, key);
 		if (idempotencyKey != null) {
 			request.header("Idempotency-Key", idempotencyKey);
 		}
