@@ -146,8 +146,13 @@ abstract class SessionStoreContract {
 
 	// ---- concurrency ------------------------------------------------------------------------------------------------
 
+	/*
+	 * What is serialized is each of the session's operations (a step here), by the session's lock: the stores do not
+	 * hold it around a whole action, so an action of two operations (read the step, then step) may interleave with
+	 * another thread's on the in-memory store. Actions the service hands to the store are one operation each.
+	 */
 	@Test
-	void actionsOnOneSessionFromTwoThreadsShouldBeSerializedSoNoStepIsLostOrDoubled() throws Exception {
+	void stepsOnOneSessionFromTwoThreadsShouldBeSerializedSoNoneIsLostOrDoubled() throws Exception {
 		String id = addHeld("s-1", null, 1.0);
 		int stepsPerThread = 200;
 		CountDownLatch start = new CountDownLatch(1);
