@@ -183,21 +183,6 @@ class SessionMemoryTest {
 		this.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT64, Map.of("a", ramp(1, 1)));
 	}
 
-	@Test
-	void listShouldPageInTheOrderOfCreationWithoutRepeatsOrGaps() {
-		List<String> ids = new java.util.ArrayList<>();
-		for (int i = 0; i < 7; i++) {
-			ids.add(this.service.create(Hyperparameters.defaults(Algorithm.ADAM), Precision.FLOAT64, null).id());
-			this.clock.advance(Duration.ofMillis(1));
-		}
-		List<SessionSnapshot> first = this.service.list(null, 3);
-		assertThat(first).extracting(SessionSnapshot::id).containsExactlyElementsOf(ids.subList(0, 3));
-		SessionSnapshot last = first.get(2);
-		this.service.delete(ids.get(3));
-		List<SessionSnapshot> second = this.service.list(new SessionStore.Key(last.createdAt(), last.id()), 3);
-		assertThat(second).extracting(SessionSnapshot::id).containsExactly(ids.get(4), ids.get(5), ids.get(6));
-	}
-
 	/**
 	 * Measured with the thread's allocation counter around the apply phase of every kind of step, 125 tensors of 1,000
 	 * elements each. The code allocates nothing there from the first step on (run with {@code -Xint} every step
