@@ -59,12 +59,19 @@ final class CaffeineSessionStore implements SessionStore {
 
 	@Override
 	public void add(OptimizerSession session) {
+		if (this.cache.asMap().putIfAbsent(session.id(), session) != null) {
+			throw alreadyThere(session.id());
+		}
 		this.order.add(session.key());
 		if (session.owner() != null) {
 			this.orderByOwner.computeIfAbsent(session.owner(), owner -> new ConcurrentSkipListSet<>())
 				.add(session.key());
 		}
-		this.cache.put(session.id(), session);
+	}
+
+	/** Ids are random UUIDs or the names of distinct files: a second session under one id is a bug. */
+	static IllegalStateException alreadyThere(String id) {
+		return new IllegalStateException("a session with id " + id + " is in the store already");
 	}
 
 	@Override

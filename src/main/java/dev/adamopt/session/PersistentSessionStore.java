@@ -34,6 +34,10 @@ final class PersistentSessionStore implements SessionStore {
 
 	@Override
 	public void add(OptimizerSession session) {
+		// before its file is written: that would overwrite the file of the session already there
+		if (this.sessions.apply(session.id(), Caller.anyone(), present -> Boolean.TRUE).isPresent()) {
+			throw CaffeineSessionStore.alreadyThere(session.id());
+		}
 		// a session restored from its file is tracked already, with the version on disk
 		this.writer.track(session.id(), 0);
 		this.writer.changed(session.id());

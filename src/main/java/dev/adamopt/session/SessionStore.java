@@ -10,10 +10,17 @@ import java.util.function.Function;
  * Where sessions live. Its contract is "run this on the session where it lives, if it is the caller's": no caller
  * holds a live {@link OptimizerSession} outside an action it hands to the store, so a store may keep sessions in this
  * JVM or elsewhere; and a session that is not the {@link Caller}'s is to it as if it did not exist.
+ * <p>
+ * An action is one operation of the session ({@code step}, {@code checkpoint}, ...): each of those is serialized by
+ * the session and is all or nothing, so an action that throws has changed nothing. Stores do not serialize a whole
+ * action that calls several. An action returns a non-null result ({@code null} would read as "no such session").
  */
 public interface SessionStore {
 
-	/** Adds a new session under its id. */
+	/**
+	 * Adds a new session under its id.
+	 * @throws IllegalStateException when a session with this id is in the store already (it stays as it was)
+	 */
 	void add(OptimizerSession session);
 
 	/**

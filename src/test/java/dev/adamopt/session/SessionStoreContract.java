@@ -211,6 +211,19 @@ abstract class SessionStoreContract {
 	// ---- remove and size --------------------------------------------------------------------------------------------
 
 	@Test
+	void aSecondSessionUnderAnIdInTheStoreShouldBeRefusedAndTheFirstStayAsItWas() {
+		addHeld("s1", "alice", 1.0);
+		OptimizerSession second = session("s1", "bob");
+		assertThatThrownBy(() -> store().add(second)).isInstanceOf(IllegalStateException.class).hasMessageContaining("s1");
+		assertThat(store().apply("s1", Caller.key("alice"), OptimizerSession::owner)).hasValue("alice");
+		assertThat(store().apply("s1", Caller.key("bob"), OptimizerSession::owner)).isEmpty();
+		assertThat(store().size()).isEqualTo(1);
+		assertThat(store().page(null, 10, OptimizerSession::id)).containsExactly("s1");
+		assertThat(store().remove("s1")).isTrue();
+		assertThat(store().page(null, 10, OptimizerSession::id)).isEmpty();
+	}
+
+	@Test
 	void removeShouldTellWhetherThereWasSuchASessionAndLeaveNothingOfIt() {
 		String id = addHeld("s-1", "team-a", 1.0);
 		String kept = addHeld("s-2", "team-a", 1.0);
