@@ -91,12 +91,13 @@ def timed(fn, rounds):
     return statistics.median(times) * 1e3
 
 
-def start_server():
+def start_server(default_port="18082"):
+    """The service from target/ (built if missing) on 127.0.0.1:$BENCH_PORT, memory only; (process, url)."""
     jars = [j for j in glob.glob("target/adam-optimizer-service-*.jar") if not j.endswith(".original")]
     if not jars:
         subprocess.run(["./mvnw", "-B", "-q", "-DskipTests", "package"], check=True)
         jars = glob.glob("target/adam-optimizer-service-*.jar")
-    port = os.environ.get("BENCH_PORT", "18082")
+    port = os.environ.get("BENCH_PORT", default_port)
     # memory only, as measured in the README (bench/persistence.py measures what durable sessions add)
     server = subprocess.Popen(["java", "-jar", jars[0], "--server.port=" + port, "--adam.persistence.directory="],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -112,13 +113,19 @@ def start_server():
     sys.exit("the service did not start")
 
 
-def main():
-    server, url = (None, os.environ["ADAM_URL"]) if "ADAM_URL" in os.environ else start_server()
+def serve(run, default_port="18082"):
+    """run(url) against $ADAM_URL, or against a service started for it and stopped after."""
+    server, url = (None, os.environ["ADAM_URL"]) if "ADAM_URL" in os.environ else start_server(default_port)
     try:
         run(url)
     finally:
         if server:
             server.terminate()
+            server.wait(30)
+
+
+def main():
+    serve(run)
 
 
 def run(url):

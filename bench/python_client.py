@@ -16,12 +16,10 @@ Usage (from the project root): python3 bench/python_client.py [rounds, default 1
 Starts the service from target/*.jar on 127.0.0.1 (building it when missing) unless ADAM_URL points at a running one
 (with ADAM_KEY when it has API keys). Uses the package from clients/python/src unless it is installed.
 """
-import glob
 import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -37,36 +35,12 @@ except ImportError:
 from adamopt import _transport
 from adamopt.safetensors import pack, unpack
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# the article's NumPy Adam (gradients named dW1, db1, ...) and the service for the run, as bench/large_step.py has them
+from large_step import initialize_adam, serve, update_parameters_with_adam  # noqa: E402
+
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 150
 SHAPES = {"W1": (1000, 1000), "b1": (1000, 1), "W2": (1, 1000), "b2": (1, 1)}  # 1,002,001 parameters
-
-
-# --- the article's NumPy Adam (gradients named dW1, db1, ...) -----------------------------------------------------
-def initialize_adam(parameters):
-    L = len(parameters) // 2
-    v, s = {}, {}
-    for l in range(L):
-        v["dW" + str(l + 1)] = np.zeros_like(parameters["W" + str(l + 1)])
-        v["db" + str(l + 1)] = np.zeros_like(parameters["b" + str(l + 1)])
-        s["dW" + str(l + 1)] = np.zeros_like(parameters["W" + str(l + 1)])
-        s["db" + str(l + 1)] = np.zeros_like(parameters["b" + str(l + 1)])
-    return v, s
-
-
-def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999,
-                                epsilon=1e-8):
-    L = len(parameters) // 2
-    v_corrected, s_corrected = {}, {}
-    for l in range(L):
-        for p in ("W", "b"):
-            key, grad = p + str(l + 1), "d" + p + str(l + 1)
-            v[grad] = beta1 * v[grad] + (1 - beta1) * grads[grad]
-            v_corrected[grad] = v[grad] / (1 - np.power(beta1, t))
-            s[grad] = beta2 * s[grad] + (1 - beta2) * np.square(grads[grad])
-            s_corrected[grad] = s[grad] / (1 - np.power(beta2, t))
-            parameters[key] = parameters[key] - learning_rate * v_corrected[grad] / (np.sqrt(s_corrected[grad])
-                                                                                     + epsilon)
-    return parameters, v, s
 
 
 # --- the held step with one optimisation undone -------------------------------------------------------------------
@@ -105,34 +79,8 @@ def undone(session, grads, how):
 VARIANTS = ["joined body", ".content", "raw.read()", "new connection", "requests' request()", "no Idempotency-Key"]
 
 
-def start_server():
-    jars = [j for j in glob.glob("target/adam-optimizer-service-*.jar") if not j.endswith(".original")]
-    if not jars:
-        subprocess.run(["./mvnw", "-B", "-q", "-DskipTests", "package"], check=True)
-        jars = glob.glob("target/adam-optimizer-service-*.jar")
-    port = os.environ.get("BENCH_PORT", "18083")
-    server = subprocess.Popen(["java", "-jar", jars[0], "--server.port=" + port, "--adam.persistence.directory="],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = "http://127.0.0.1:" + port
-    for _ in range(240):
-        try:
-            if requests.get(url + "/actuator/health", timeout=1).ok:
-                return server, url
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.5)
-    server.kill()
-    sys.exit("the service did not start")
-
-
 def main():
-    server, url = (None, os.environ["ADAM_URL"]) if "ADAM_URL" in os.environ else start_server()
-    try:
-        run(url)
-    finally:
-        if server:
-            server.terminate()
-            server.wait(30)
+    serve(run, default_port="18083")
 
 
 def run(url):
@@ -150,7 +98,7 @@ def run(url):
 
     def numpy_step():
         article["t"] += 1
-        article["p"], _, _ = update_parameters_with_adam(article["p"], grads, v, s, article["t"])
+        article["p"], _, _ = update_parameters_with_adam(article["p"], grads, v, s, article["t"], learning_rate=0.01)
 
     def held_step():
         held.step(grads)
