@@ -29,6 +29,9 @@ final class ApiKeyAuthenticationFilter extends RequestDispatchFilter {
 
 	private static final String BEARER = "Bearer ";
 
+	/** The request's authentication, once its key is checked. */
+	private static final String AUTHENTICATED = ApiKeyAuthenticationFilter.class.getName() + ".AUTHENTICATED";
+
 	private final AuthenticationManager authenticationManager;
 
 	private final AuthenticationEntryPoint entryPoint;
@@ -54,9 +57,13 @@ final class ApiKeyAuthenticationFilter extends RequestDispatchFilter {
 				throw new BadCredentialsException("the Authorization header must be 'Bearer <key>', with the API key "
 						+ "after 'Bearer '");
 			}
-			String key = authorization.substring(BEARER.length()).strip();
-			Authentication authenticated = this.authenticationManager
-				.authenticate(ApiKeyAuthentication.unauthenticated(key));
+			// the async dispatch of a body read ahead is the same request: its key was checked (hashed) already
+			Authentication authenticated = (Authentication) request.getAttribute(AUTHENTICATED);
+			if (authenticated == null) {
+				String key = authorization.substring(BEARER.length()).strip();
+				authenticated = this.authenticationManager.authenticate(ApiKeyAuthentication.unauthenticated(key));
+				request.setAttribute(AUTHENTICATED, authenticated);
+			}
 			SecurityContext context = this.contexts.createEmptyContext();
 			context.setAuthentication(authenticated);
 			this.contexts.setContext(context);
