@@ -104,6 +104,31 @@ class PerKeyLimitsHttpTest {
 		assertThat(eventually(DAVE, "POST", "/v1/sessions", "{}").statusCode()).isEqualTo(201);
 	}
 
+	@Test
+	void aRequestsCopiesShouldCountAgainstItsKeysMemoryQuotaToo() throws Exception {
+		// 25,000 float64 parameters held, with their two moments: 600 KB of state, within carol's 1 MB; a checkpoint
+		// copies them for its answer, 600 KB more, which her quota does not have
+		String held = "{\"parameters\":{\"w\":" + constantList(25_000, "0.25") + "}}";
+		HttpResponse<String> created = eventually(CAROL, "POST", "/v1/sessions", held);
+		assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+		String id = this.json.readTree(created.body()).get("id").asString();
+
+		HttpResponse<String> checkpoint = eventually(CAROL, "GET", "/v1/sessions/" + id + "/state", null);
+		assertThat(checkpoint.statusCode()).as(checkpoint.body()).isEqualTo(507);
+		assertThat(this.json.readTree(checkpoint.body()).get("detail").asString())
+			.contains("of API key 'carol' (adam.limits.per-key.memory)");
+		assertThat(eventually(CAROL, "DELETE", "/v1/sessions/" + id, null).statusCode()).isEqualTo(204);
+	}
+
+	/** A JSON list of {@code count} times {@code value}. */
+	private static String constantList(int count, String value) {
+		StringBuilder list = new StringBuilder("[");
+		for (int i = 0; i < count; i++) {
+			list.append((i == 0) ? "" : ",").append(value);
+		}
+		return list.append(']').toString();
+	}
+
 	/** Sends, waiting out the key's rate (the tests share it with the others of their key) a bounded number of times. */
 	private HttpResponse<String> eventually(String key, String method, String path, String body) throws Exception {
 		for (int i = 0; i < 20; i++) {

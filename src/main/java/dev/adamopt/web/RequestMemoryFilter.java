@@ -17,9 +17,13 @@ import org.springframework.web.filter.OncePerRequestFilter;
 /**
  * Opens the request's account in the memory budget: tensors being decoded and copies made for the answer are charged
  * to it before they are allocated, and given back once the answer is written.
+ * <p>
+ * Before the API keys' check ({@code spring.security.filter.order}, next): with a per-key memory quota the key's
+ * account is opened inside this one, and the innermost account is the one charged, so a keyed request's copies count
+ * against its key's quota (which lies within the service's budget) rather than the service's budget alone.
  */
 @Component
-@Order(Ordered.HIGHEST_PRECEDENCE + 10)
+@Order(Ordered.HIGHEST_PRECEDENCE + 3)
 class RequestMemoryFilter extends OncePerRequestFilter {
 
 	private final MemoryBudget budget;

@@ -82,7 +82,7 @@ class TomcatConfiguration {
 		// after the character encoding, observation and CORS filters and the API keys' check (spring.security.filter.order;
 		// none reads a body, so no body of a request without a valid key is read; metrics see the refusals and the read
 		// ahead; refusals carry the CORS headers), before any filter that may read one (FormContentFilter)
-		registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 4);
+		registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 5);
 		registration.setDispatcherTypes(EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC));
 		registration.setAsyncSupported(true);
 		return registration;
