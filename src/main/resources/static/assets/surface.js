@@ -197,7 +197,12 @@ function run(stopAt) {
   updateControls();
   page.run = (async () => {
     try {
-      await Promise.all(page.optimizers.filter((o) => !o.session).map(createSession));
+      // every create settles before a refusal is shown, so the page never shows a problem while others are in flight
+      const created = await Promise.allSettled(page.optimizers.filter((o) => !o.session).map(createSession));
+      const refused = created.find((c) => c.status === 'rejected');
+      if (refused) {
+        throw refused.reason;
+      }
       refreshState().catch(show);
       let stateRead = performance.now();
       while (page.running) {
