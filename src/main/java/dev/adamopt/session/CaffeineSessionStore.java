@@ -10,7 +10,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.function.Consumer;
-import java.util.function.Function;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -75,7 +74,7 @@ final class CaffeineSessionStore implements SessionStore {
 	}
 
 	@Override
-	public <T> Optional<T> apply(String id, Caller caller, Function<OptimizerSession, T> action) {
+	public <T> Optional<T> apply(String id, Caller caller, SessionOperation<T> action) {
 		// another key's session is looked at without counting as a use: it must not keep that session alive
 		OptimizerSession session = this.cache.policy().getIfPresentQuietly(id);
 		if (session == null || !caller.mayUse(session.owner()) || this.cache.getIfPresent(id) != session) {
@@ -96,7 +95,7 @@ final class CaffeineSessionStore implements SessionStore {
 	}
 
 	@Override
-	public <T> List<T> page(Key after, int limit, Caller caller, Function<OptimizerSession, T> action) {
+	public <T> List<T> page(Key after, int limit, Caller caller, SessionOperation<T> action) {
 		// expired sessions that have not been cleaned up yet are dropped (and leave the index) here
 		this.cache.cleanUp();
 		NavigableSet<Key> order = this.order;

@@ -158,7 +158,7 @@ public final class OptimizerSession {
 	 * Makes the session hold these parameters, keeping the moments; fixes the tensors if nothing has yet, else they
 	 * must be exactly the session's tensors in their shapes.
 	 */
-	void holdParameters(Map<String, Tensor> parameters, LongPredicate ifMatch, Instant now) {
+	SessionSnapshot holdParameters(Map<String, Tensor> parameters, LongPredicate ifMatch, Instant now) {
 		this.lock.lock();
 		try {
 			checkOpen();
@@ -216,6 +216,7 @@ public final class OptimizerSession {
 			finally {
 				reservation.cancel();
 			}
+			return snapshot();
 		}
 		finally {
 			this.lock.unlock();

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
-import java.util.function.Function;
 
 import dev.adamopt.session.SessionException.Reason;
 import org.slf4j.Logger;
@@ -56,7 +55,7 @@ final class PersistentSessionStore implements SessionStore {
 	}
 
 	@Override
-	public <T> Optional<T> apply(String id, Caller caller, Function<OptimizerSession, T> action) {
+	public <T> Optional<T> apply(String id, Caller caller, SessionOperation<T> action) {
 		return this.sessions.apply(id, caller, session -> {
 			long before = session.version();
 			T result = action.apply(session);
@@ -94,7 +93,7 @@ final class PersistentSessionStore implements SessionStore {
 	}
 
 	@Override
-	public <T> List<T> page(Key after, int limit, Caller caller, Function<OptimizerSession, T> action) {
+	public <T> List<T> page(Key after, int limit, Caller caller, SessionOperation<T> action) {
 		return this.sessions.page(after, limit, caller, action);
 	}
 

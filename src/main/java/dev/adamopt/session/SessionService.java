@@ -4,8 +4,6 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.function.Function;
-import java.util.function.LongPredicate;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
@@ -161,7 +159,7 @@ public class SessionService {
 	}
 
 	public SessionSnapshot get(Caller caller, String id) {
-		return on(caller, id, OptimizerSession::snapshot);
+		return on(caller, id, new SessionOperation.Snapshot());
 	}
 
 	/**
@@ -169,15 +167,12 @@ public class SessionService {
 	 * first when {@code null}); listing does not count as a use.
 	 */
 	public List<SessionSnapshot> list(Caller caller, SessionStore.Key after, int limit) {
-		return this.store.page(after, limit, caller, OptimizerSession::snapshot);
+		return this.store.page(after, limit, caller, new SessionOperation.Snapshot());
 	}
 
 	/** Deletes a session once {@code ifMatch} ({@code null}: any) accepts its version. */
-	public void delete(Caller caller, String id, LongPredicate ifMatch) {
-		on(caller, id, session -> {
-			session.closeIfMatch(ifMatch);
-			return true;
-		});
+	public void delete(Caller caller, String id, VersionMatch ifMatch) {
+		on(caller, id, new SessionOperation.CloseIfMatch(ifMatch));
 		this.store.remove(id);
 	}
 
@@ -185,8 +180,8 @@ public class SessionService {
 	 * Changes the optimizer between steps, as torch changes a running one ({@link OptimizerSettings#patch});
 	 * {@code ifMatch} ({@code null}: any) must accept the session's version.
 	 */
-	public SessionSnapshot updateOptimizer(Caller caller, String id, OptimizerSettings change, LongPredicate ifMatch) {
-		return on(caller, id, session -> session.updateOptimizer(change, ifMatch, this.clock.instant()));
+	public SessionSnapshot updateOptimizer(Caller caller, String id, OptimizerSettings change, VersionMatch ifMatch) {
+		return on(caller, id, new SessionOperation.UpdateOptimizer(change, ifMatch, this.clock.instant()));
 	}
 
 	/**
@@ -196,14 +191,14 @@ public class SessionService {
 	 * (NaN: none).
 	 */
 	public StepResult step(Caller caller, String id, Map<String, Tensor> parameters, Map<String, Tensor> gradients,
-			double loss, IdempotencyKey key, LongPredicate ifMatch) {
+			double loss, IdempotencyKey key, VersionMatch ifMatch) {
 		return on(caller, id,
-				session -> session.step(parameters, gradients, loss, key, ifMatch, this.clock.instant()));
+				new SessionOperation.Step(parameters, gradients, loss, key, ifMatch, this.clock.instant()));
 	}
 
 	/** The session's step history after step {@code since} ({@code Long.MIN_VALUE}: all kept), oldest first. */
 	public List<StepHistory.Entry> history(Caller caller, String id, long since) {
-		return on(caller, id, session -> session.history(since));
+		return on(caller, id, new SessionOperation.History(since));
 	}
 
 	/**
@@ -211,28 +206,25 @@ public class SessionService {
 	 * ({@code null}: any) must accept the session's version.
 	 */
 	public SessionSnapshot holdParameters(Caller caller, String id, Map<String, Tensor> parameters,
-			LongPredicate ifMatch) {
-		return on(caller, id, session -> {
-			session.holdParameters(parameters, ifMatch, this.clock.instant());
-			return session.snapshot();
-		});
+			VersionMatch ifMatch) {
+		return on(caller, id, new SessionOperation.HoldParameters(parameters, ifMatch, this.clock.instant()));
 	}
 
 	/** The parameters the session holds. */
 	public Map<String, Tensor> parameters(Caller caller, String id) {
-		return on(caller, id, OptimizerSession::heldParameters);
+		return on(caller, id, new SessionOperation.HeldParameters());
 	}
 
 	public Checkpoint checkpoint(Caller caller, String id) {
-		return on(caller, id, OptimizerSession::checkpoint);
+		return on(caller, id, new SessionOperation.TakeCheckpoint());
 	}
 
 	/**
 	 * Runs {@code action} on the caller's session where it lives; 404 when there is none, another key's session
 	 * included (the same answer, word for word, as for an id that never existed).
 	 */
-	private <T> T on(Caller caller, String id, Function<OptimizerSession, T> action) {
-		return this.store.apply(id, caller, action).orElseThrow(() -> notFound(id));
+	private <T> T on(Caller caller, String id, SessionOperation<T> operation) {
+		return this.store.apply(id, caller, operation).orElseThrow(() -> notFound(id));
 	}
 
 	// As the operations above for anyone (a service without API keys): this package's tools and tests.
@@ -267,7 +259,7 @@ public class SessionService {
 		delete(Caller.anyone(), id, null);
 	}
 
-	void delete(String id, LongPredicate ifMatch) {
+	void delete(String id, VersionMatch ifMatch) {
 		delete(Caller.anyone(), id, ifMatch);
 	}
 
@@ -275,7 +267,7 @@ public class SessionService {
 		return updateOptimizer(Caller.anyone(), id, change, null);
 	}
 
-	SessionSnapshot updateOptimizer(String id, OptimizerSettings change, LongPredicate ifMatch) {
+	SessionSnapshot updateOptimizer(String id, OptimizerSettings change, VersionMatch ifMatch) {
 		return updateOptimizer(Caller.anyone(), id, change, ifMatch);
 	}
 
@@ -284,12 +276,12 @@ public class SessionService {
 	}
 
 	StepResult step(String id, Map<String, Tensor> parameters, Map<String, Tensor> gradients, IdempotencyKey key,
-			LongPredicate ifMatch) {
+			VersionMatch ifMatch) {
 		return step(id, parameters, gradients, Double.NaN, key, ifMatch);
 	}
 
 	StepResult step(String id, Map<String, Tensor> parameters, Map<String, Tensor> gradients, double loss,
-			IdempotencyKey key, LongPredicate ifMatch) {
+			IdempotencyKey key, VersionMatch ifMatch) {
 		return step(Caller.anyone(), id, parameters, gradients, loss, key, ifMatch);
 	}
 
@@ -301,7 +293,7 @@ public class SessionService {
 		return holdParameters(Caller.anyone(), id, parameters, null);
 	}
 
-	SessionSnapshot holdParameters(String id, Map<String, Tensor> parameters, LongPredicate ifMatch) {
+	SessionSnapshot holdParameters(String id, Map<String, Tensor> parameters, VersionMatch ifMatch) {
 		return holdParameters(Caller.anyone(), id, parameters, ifMatch);
 	}
 

@@ -1,19 +1,21 @@
 package dev.adamopt.session;
 
+import java.io.Serializable;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
-import java.util.function.Function;
 
 /**
  * Where sessions live. Its contract is "run this on the session where it lives, if it is the caller's": no caller
- * holds a live {@link OptimizerSession} outside an action it hands to the store, so a store may keep sessions in this
- * JVM or elsewhere; and a session that is not the {@link Caller}'s is to it as if it did not exist.
+ * holds a live {@link OptimizerSession} outside a {@link SessionOperation} it hands to the store, so a store may keep
+ * sessions in this JVM or on other nodes; and a session that is not the {@link Caller}'s is to it as if it did not
+ * exist.
  * <p>
- * An action is one operation of the session ({@code step}, {@code checkpoint}, ...): each of those is serialized by
- * the session and is all or nothing, so an action that throws has changed nothing. Stores do not serialize a whole
- * action that calls several. An action returns a non-null result ({@code null} would read as "no such session").
+ * An operation is one call of the session ({@code step}, {@code checkpoint}, ...): each of those is serialized by the
+ * session and is all or nothing, so an operation that throws has changed nothing. An operation returns a non-null
+ * value ({@code null} would read as "no such session"). A store that sends operations to other nodes sends the
+ * service's (the records of {@link SessionOperation}) in its own codec and others by Java serialization.
  */
 public interface SessionStore {
 
@@ -28,10 +30,10 @@ public interface SessionStore {
 	 * @return the action's result, or empty when the caller has no session with this id (another key's session
 	 * included: it is not counted as a use)
 	 */
-	<T> Optional<T> apply(String id, Caller caller, Function<OptimizerSession, T> action);
+	<T> Optional<T> apply(String id, Caller caller, SessionOperation<T> action);
 
-	/** {@link #apply(String, Caller, Function)} on any session: for the service's own work (and open services). */
-	default <T> Optional<T> apply(String id, Function<OptimizerSession, T> action) {
+	/** {@link #apply(String, Caller, SessionOperation)} on any session: for the service's own work (and open services). */
+	default <T> Optional<T> apply(String id, SessionOperation<T> action) {
 		return apply(id, Caller.anyone(), action);
 	}
 
@@ -47,10 +49,10 @@ public interface SessionStore {
 	 * over in the walk, so a page holds {@code limit} of the caller's sessions when it has that many more.
 	 * @return the actions' results, in that order
 	 */
-	<T> List<T> page(Key after, int limit, Caller caller, Function<OptimizerSession, T> action);
+	<T> List<T> page(Key after, int limit, Caller caller, SessionOperation<T> action);
 
-	/** {@link #page(Key, int, Caller, Function)} over every session. */
-	default <T> List<T> page(Key after, int limit, Function<OptimizerSession, T> action) {
+	/** {@link #page(Key, int, Caller, SessionOperation)} over every session. */
+	default <T> List<T> page(Key after, int limit, SessionOperation<T> action) {
 		return page(after, limit, Caller.anyone(), action);
 	}
 
@@ -58,7 +60,7 @@ public interface SessionStore {
 	void forEach(Consumer<OptimizerSession> action);
 
 	/** A session's place in the order of creation. */
-	record Key(Instant createdAt, String id) implements Comparable<Key> {
+	record Key(Instant createdAt, String id) implements Comparable<Key>, Serializable {
 
 		@Override
 		public int compareTo(Key other) {

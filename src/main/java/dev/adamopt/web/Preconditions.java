@@ -1,6 +1,8 @@
 package dev.adamopt.web;
 
-import java.util.function.LongPredicate;
+import java.util.Arrays;
+
+import dev.adamopt.session.VersionMatch;
 
 /**
  * ETags of sessions and {@code If-Match} (RFC 9110): a session's ETag is its version, {@code "N"}, which changes with
@@ -19,13 +21,13 @@ final class Preconditions {
 	 * What an {@code If-Match} header accepts: {@code null} (no header) accepts anything, {@code *} any version of
 	 * an existing session, else the listed strong ETags (a weak one never matches, as RFC 9110 says for If-Match).
 	 */
-	static LongPredicate ifMatch(String header) {
+	static VersionMatch ifMatch(String header) {
 		if (header == null) {
 			return null;
 		}
 		String trimmed = header.trim();
 		if (trimmed.equals("*")) {
-			return version -> true;
+			return VersionMatch.any();
 		}
 		String[] tags = trimmed.split(",");
 		long[] versions = new long[tags.length];
@@ -34,22 +36,15 @@ final class Preconditions {
 			String t = tag.trim();
 			if (t.length() > 2 && t.startsWith("\"") && t.endsWith("\"")) {
 				try {
-					versions[count++] = Long.parseLong(t.substring(1, t.length() - 1));
+					versions[count] = Long.parseLong(t.substring(1, t.length() - 1));
+					count++;
 				}
 				catch (NumberFormatException ex) {
 					// not one of ours: it matches no version
 				}
 			}
 		}
-		int n = count;
-		return version -> {
-			for (int i = 0; i < n; i++) {
-				if (versions[i] == version) {
-					return true;
-				}
-			}
-			return false;
-		};
+		return VersionMatch.oneOf(Arrays.copyOf(versions, count));
 	}
 
 }

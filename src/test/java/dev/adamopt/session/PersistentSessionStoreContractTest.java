@@ -45,12 +45,12 @@ class PersistentSessionStoreContractTest extends SessionStoreContract {
 	void anAddedSessionAndEveryChangeAnActionMakesShouldBeInTheSessionsFileWhenTheCallReturns() throws IOException {
 		String id = addHeld("s-1", "team-a", 1.0);
 		assertThat(this.directory.read(this.directory.fileOf(id)).version())
-			.isEqualTo(store().apply(id, OptimizerSession::version).orElseThrow());
+			.isEqualTo(store().apply(id, SNAPSHOT).map(SessionSnapshot::version).orElseThrow());
 		long writes = this.writer.writes();
-		store().apply(id, session -> step(session));
+		store().apply(id, step());
 		PersistedSession file = this.directory.read(this.directory.fileOf(id));
 		assertThat(file.checkpoint().step()).isEqualTo(1);
-		assertThat(file.version()).isEqualTo(store().apply(id, OptimizerSession::version).orElseThrow());
+		assertThat(file.version()).isEqualTo(store().apply(id, SNAPSHOT).map(SessionSnapshot::version).orElseThrow());
 		assertThat(file.metadata().entries()).containsEntry(OptimizerSession.OWNER_ENTRY, "team-a");
 		assertThat(this.writer.writes()).isEqualTo(writes + 1);
 	}
@@ -59,9 +59,9 @@ class PersistentSessionStoreContractTest extends SessionStoreContract {
 	void actionsThatChangeNothingAndListingShouldWriteNoFile() {
 		String id = addHeld("s-1", null, 1.0);
 		long writes = this.writer.writes();
-		store().apply(id, OptimizerSession::snapshot);
-		store().apply(id, Caller.key("team-a"), session -> step(session));
-		store().page(null, 10, OptimizerSession::snapshot);
+		store().apply(id, SNAPSHOT);
+		store().apply(id, Caller.key("team-a"), step());
+		store().page(null, 10, SNAPSHOT);
 		store().forEach(OptimizerSession::checkpoint);
 		assertThat(this.writer.writes()).isEqualTo(writes);
 	}

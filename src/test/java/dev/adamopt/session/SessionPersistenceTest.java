@@ -341,7 +341,7 @@ class SessionPersistenceTest {
 			});
 			java.util.concurrent.Future<?> delete = this.executor.submit(() -> {
 				start.await();
-				stack.service.delete(id, version -> true);
+				stack.service.delete(id, VersionMatch.any());
 				return null;
 			});
 			start.countDown();

@@ -45,6 +45,17 @@ abstract class SessionStoreContract {
 
 	protected final SessionCapacity capacity = SessionCapacity.unlimited();
 
+	static final SessionOperation.Snapshot SNAPSHOT = new SessionOperation.Snapshot();
+
+	static final SessionOperation.TakeCheckpoint CHECKPOINT = new SessionOperation.TakeCheckpoint();
+
+	// operations a cluster can send: values, capturing nothing of the test (see ContractOperations)
+	static final SessionOperation<String> ID = ContractOperations.id();
+
+	static final SessionOperation<String> OWNER = ContractOperations.owner();
+
+	static final SessionOperation<SessionStore.Key> KEY = ContractOperations.key();
+
 	private final ExecutorService executor = Executors.newFixedThreadPool(4);
 
 	private SessionStore store;
@@ -70,19 +81,19 @@ abstract class SessionStoreContract {
 	@Test
 	void applyShouldRunTheActionOnTheSessionWhereItLivesAndReturnItsResult() {
 		String id = addHeld("s-1", null, 1.0);
-		Optional<Long> step = this.store.apply(id, Caller.anyone(), session -> step(session).step());
+		Optional<Long> step = this.store.apply(id, Caller.anyone(), step()).map(StepResult::step);
 		assertThat(step).contains(1L);
 		// the change stays with the session: the next action sees it
-		assertThat(this.store.apply(id, session -> session.snapshot().step())).contains(1L);
-		assertThat(this.store.apply(id, OptimizerSession::id)).contains(id);
+		assertThat(this.store.apply(id, SNAPSHOT).map(SessionSnapshot::step)).contains(1L);
+		assertThat(this.store.apply(id, ID)).contains(id);
 	}
 
 	@Test
 	void applyShouldAnswerEmptyForAnIdThatWasNeverAddedWithoutRunningTheAction() {
 		addHeld("s-1", null, 1.0);
 		AtomicBoolean ran = new AtomicBoolean();
-		assertThat(this.store.apply("no-such-id", Caller.anyone(), session -> ran.getAndSet(true))).isEmpty();
-		assertThat(this.store.apply("no-such-id", Caller.key("team-a"), session -> ran.getAndSet(true))).isEmpty();
+		assertThat(this.store.apply("no-such-id", Caller.anyone(), ContractOperations.flag(ran))).isEmpty();
+		assertThat(this.store.apply("no-such-id", Caller.key("team-a"), ContractOperations.flag(ran))).isEmpty();
 		assertThat(ran).isFalse();
 	}
 
@@ -90,17 +101,17 @@ abstract class SessionStoreContract {
 	void applyShouldAnswerEmptyForAnotherKeysSessionWithoutRunningTheActionWhileItsOwnerAndAnyoneFindIt() {
 		String id = addHeld("s-1", "team-a", 1.0);
 		AtomicBoolean ran = new AtomicBoolean();
-		assertThat(this.store.apply(id, Caller.key("team-b"), session -> ran.getAndSet(true))).isEmpty();
+		assertThat(this.store.apply(id, Caller.key("team-b"), ContractOperations.flag(ran))).isEmpty();
 		assertThat(ran).as("the action ran on another key's session").isFalse();
-		assertThat(this.store.apply(id, Caller.key("team-a"), OptimizerSession::owner)).contains("team-a");
-		assertThat(this.store.apply(id, Caller.anyone(), OptimizerSession::owner)).contains("team-a");
+		assertThat(this.store.apply(id, Caller.key("team-a"), OWNER)).contains("team-a");
+		assertThat(this.store.apply(id, Caller.anyone(), OWNER)).contains("team-a");
 	}
 
 	@Test
 	void aSessionWithoutOwnerShouldBeHiddenFromEveryKeyButNotFromAnyone() {
 		String id = addHeld("s-1", null, 1.0);
-		assertThat(this.store.apply(id, Caller.key("team-a"), OptimizerSession::id)).isEmpty();
-		assertThat(this.store.apply(id, Caller.anyone(), OptimizerSession::id)).contains(id);
+		assertThat(this.store.apply(id, Caller.key("team-a"), ID)).isEmpty();
+		assertThat(this.store.apply(id, Caller.anyone(), ID)).contains(id);
 	}
 
 	@Test
@@ -108,26 +119,25 @@ abstract class SessionStoreContract {
 		String looked = addHeld("looked-at-by-another-key", "team-a", 1.0);
 		String used = addHeld("used-by-its-owner", "team-a", 1.0);
 		this.clock.advance(IDLE_TIMEOUT.multipliedBy(3).dividedBy(5));
-		assertThat(this.store.apply(looked, Caller.key("team-b"), OptimizerSession::id)).isEmpty();
-		assertThat(this.store.apply(used, Caller.key("team-a"), OptimizerSession::id)).contains(used);
+		assertThat(this.store.apply(looked, Caller.key("team-b"), ID)).isEmpty();
+		assertThat(this.store.apply(used, Caller.key("team-a"), ID)).contains(used);
 		this.clock.advance(IDLE_TIMEOUT.multipliedBy(3).dividedBy(5));
 		// 1.2 idle timeouts after it was added, 0.6 after the owner's use
-		assertThat(this.store.apply(looked, Caller.key("team-a"), OptimizerSession::id)).as("expired").isEmpty();
-		assertThat(this.store.apply(used, Caller.key("team-a"), OptimizerSession::id)).contains(used);
+		assertThat(this.store.apply(looked, Caller.key("team-a"), ID)).as("expired").isEmpty();
+		assertThat(this.store.apply(used, Caller.key("team-a"), ID)).contains(used);
 	}
 
 	@Test
 	void anExceptionThrownByAnActionShouldReachTheCallerAndLeaveTheStoreUsable() {
 		String id = addHeld("s-1", null, 1.0);
 		String other = addHeld("s-2", null, 1.0);
-		IllegalStateException thrown = new IllegalStateException("the action failed");
-		assertThatThrownBy(() -> this.store.apply(id, session -> {
-			throw thrown;
-		})).isSameAs(thrown);
+		assertThatThrownBy(() -> this.store.apply(id, ContractOperations.failing("the action failed")))
+			.isInstanceOf(IllegalStateException.class)
+			.hasMessageContaining("the action failed");
 		assertThat(this.store.size()).isEqualTo(2);
-		assertThat(this.store.apply(id, session -> step(session).step())).contains(1L);
-		assertThat(this.store.apply(other, session -> step(session).step())).contains(1L);
-		assertThat(this.store.page(null, 10, OptimizerSession::id)).containsExactly(id, other);
+		assertThat(this.store.apply(id, step()).map(StepResult::step)).contains(1L);
+		assertThat(this.store.apply(other, step()).map(StepResult::step)).contains(1L);
+		assertThat(this.store.page(null, 10, ID)).containsExactly(id, other);
 		this.store.add(session("s-3", null));
 		assertThat(this.store.remove(other)).isTrue();
 		assertThat(this.store.size()).isEqualTo(2);
@@ -138,10 +148,11 @@ abstract class SessionStoreContract {
 		String id = addHeld("s-1", null, 1.0);
 		Map<String, Tensor> wrongShape = Map.of("dw", Tensor.ofFloat64(new int[] { 2 }, new double[] { 1, 2 }));
 		assertThatThrownBy(() -> this.store.apply(id,
-				session -> session.step(null, wrongShape, null, null, this.clock.instant())))
-			.isInstanceOf(SessionException.class);
-		assertThat(this.store.apply(id, session -> session.snapshot().step())).contains(0L);
-		assertThat(this.store.apply(id, session -> step(session).step())).contains(1L);
+				new SessionOperation.Step(null, wrongShape, Double.NaN, null, null, this.clock.instant())))
+			.isInstanceOf(SessionException.class)
+			.hasMessageContaining("dw");
+		assertThat(this.store.apply(id, SNAPSHOT).map(SessionSnapshot::step)).contains(0L);
+		assertThat(this.store.apply(id, step()).map(StepResult::step)).contains(1L);
 	}
 
 	// ---- concurrency ------------------------------------------------------------------------------------------------
@@ -162,7 +173,7 @@ abstract class SessionStoreContract {
 				start.await();
 				List<Long> steps = new ArrayList<>(stepsPerThread);
 				for (int i = 0; i < stepsPerThread; i++) {
-					steps.add(this.store.apply(id, session -> step(session).step()).orElseThrow());
+					steps.add(this.store.apply(id, step()).orElseThrow().step());
 				}
 				return steps;
 			}));
@@ -175,14 +186,14 @@ abstract class SessionStoreContract {
 		int total = 2 * stepsPerThread;
 		// every step got its own number: none was applied twice, none was lost
 		assertThat(seen).containsExactlyInAnyOrderElementsOf(LongStream.rangeClosed(1, total).boxed().toList());
-		assertThat(this.store.apply(id, session -> session.snapshot().step())).contains((long) total);
+		assertThat(this.store.apply(id, SNAPSHOT).map(SessionSnapshot::step)).contains((long) total);
 		// and the parameter is, bit for bit, what the same steps give one after another
 		OptimizerSession replay = session("replay", null);
 		hold(replay, 1.0);
 		for (int i = 0; i < total; i++) {
 			step(replay);
 		}
-		assertThat(this.store.apply(id, session -> bits(session))).contains(bits(replay));
+		assertThat(this.store.apply(id, CHECKPOINT).map(SessionStoreContract::bits)).contains(bits(replay.checkpoint()));
 	}
 
 	@Test
@@ -191,14 +202,12 @@ abstract class SessionStoreContract {
 		String free = addHeld("free", null, 1.0);
 		CountDownLatch entered = new CountDownLatch(1);
 		CountDownLatch release = new CountDownLatch(1);
-		Future<Optional<Long>> waiting = this.executor.submit(() -> this.store.apply(blocked, session -> {
-			entered.countDown();
-			await(release);
-			return step(session).step();
-		}));
+		Future<Optional<Long>> waiting = this.executor.submit(() -> this.store
+			.apply(blocked, ContractOperations.blockingStep(entered, release, this.clock.instant()))
+			.map(StepResult::step));
 		try {
 			assertThat(entered.await(WAIT_SECONDS, TimeUnit.SECONDS)).as("the blocking action started").isTrue();
-			Future<Optional<Long>> other = this.executor.submit(() -> this.store.apply(free, s -> step(s).step()));
+			Future<Optional<Long>> other = this.executor.submit(() -> this.store.apply(free, step()).map(StepResult::step));
 			assertThat(other.get(WAIT_SECONDS, TimeUnit.SECONDS)).contains(1L);
 			assertThat(waiting).isNotDone();
 		}
@@ -215,12 +224,12 @@ abstract class SessionStoreContract {
 		addHeld("s1", "alice", 1.0);
 		OptimizerSession second = session("s1", "bob");
 		assertThatThrownBy(() -> store().add(second)).isInstanceOf(IllegalStateException.class).hasMessageContaining("s1");
-		assertThat(store().apply("s1", Caller.key("alice"), OptimizerSession::owner)).hasValue("alice");
-		assertThat(store().apply("s1", Caller.key("bob"), OptimizerSession::owner)).isEmpty();
+		assertThat(store().apply("s1", Caller.key("alice"), OWNER)).hasValue("alice");
+		assertThat(store().apply("s1", Caller.key("bob"), OWNER)).isEmpty();
 		assertThat(store().size()).isEqualTo(1);
-		assertThat(store().page(null, 10, OptimizerSession::id)).containsExactly("s1");
+		assertThat(store().page(null, 10, ID)).containsExactly("s1");
 		assertThat(store().remove("s1")).isTrue();
-		assertThat(store().page(null, 10, OptimizerSession::id)).isEmpty();
+		assertThat(store().page(null, 10, ID)).isEmpty();
 	}
 
 	@Test
@@ -230,9 +239,9 @@ abstract class SessionStoreContract {
 		assertThat(this.store.remove(id)).isTrue();
 		assertThat(this.store.remove(id)).as("removed twice").isFalse();
 		assertThat(this.store.remove("no-such-id")).isFalse();
-		assertThat(this.store.apply(id, OptimizerSession::id)).isEmpty();
-		assertThat(this.store.page(null, 10, OptimizerSession::id)).containsExactly(kept);
-		assertThat(this.store.page(null, 10, Caller.key("team-a"), OptimizerSession::id)).containsExactly(kept);
+		assertThat(this.store.apply(id, ID)).isEmpty();
+		assertThat(this.store.page(null, 10, ID)).containsExactly(kept);
+		assertThat(this.store.page(null, 10, Caller.key("team-a"), ID)).containsExactly(kept);
 		List<String> visited = new ArrayList<>();
 		this.store.forEach(session -> visited.add(session.id()));
 		assertThat(visited).containsExactly(kept);
@@ -242,14 +251,14 @@ abstract class SessionStoreContract {
 	@Test
 	void anIdShouldBeFreeForANewSessionOnceItsSessionIsRemoved() {
 		String id = addHeld("s-1", null, 1.0);
-		this.store.apply(id, session -> step(session).step());
+		this.store.apply(id, step()).map(StepResult::step);
 		assertThat(this.store.remove(id)).isTrue();
 		this.clock.advance(Duration.ofSeconds(1));
 		OptimizerSession reborn = session(id, "team-a");
 		this.store.add(reborn);
-		assertThat(this.store.apply(id, session -> session)).containsSame(reborn);
-		assertThat(this.store.apply(id, session -> session.snapshot().step())).contains(0L);
-		assertThat(this.store.page(null, 10, OptimizerSession::key)).containsExactly(reborn.key());
+		assertThat(this.store.apply(id, OWNER)).contains("team-a");
+		assertThat(this.store.apply(id, SNAPSHOT).map(SessionSnapshot::step)).contains(0L);
+		assertThat(this.store.page(null, 10, KEY)).containsExactly(reborn.key());
 		assertThat(this.store.size()).isEqualTo(1);
 	}
 
@@ -272,11 +281,11 @@ abstract class SessionStoreContract {
 		this.clock.advance(IDLE_TIMEOUT.minusMillis(1));
 		// size, page and forEach look without using it
 		assertThat(this.store.size()).isEqualTo(1);
-		assertThat(this.store.page(null, 10, OptimizerSession::id)).containsExactly(id);
+		assertThat(this.store.page(null, 10, ID)).containsExactly(id);
 		this.clock.advance(Duration.ofMillis(1));
-		assertThat(this.store.apply(id, OptimizerSession::id)).isEmpty();
+		assertThat(this.store.apply(id, ID)).isEmpty();
 		assertThat(this.store.size()).isZero();
-		assertThat(this.store.page(null, 10, OptimizerSession::id)).isEmpty();
+		assertThat(this.store.page(null, 10, ID)).isEmpty();
 		assertThat(this.store.remove(id)).as("nothing left to remove").isFalse();
 	}
 
@@ -285,10 +294,10 @@ abstract class SessionStoreContract {
 		String id = addHeld("s-1", null, 1.0);
 		for (int i = 0; i < 5; i++) {
 			this.clock.advance(IDLE_TIMEOUT.dividedBy(2));
-			assertThat(this.store.apply(id, session -> step(session).step())).contains(i + 1L);
+			assertThat(this.store.apply(id, step()).map(StepResult::step)).contains(i + 1L);
 		}
 		this.clock.advance(IDLE_TIMEOUT);
-		assertThat(this.store.apply(id, OptimizerSession::id)).isEmpty();
+		assertThat(this.store.apply(id, ID)).isEmpty();
 	}
 
 	// ---- page -------------------------------------------------------------------------------------------------------
@@ -305,19 +314,19 @@ abstract class SessionStoreContract {
 		for (OptimizerSession session : List.of(last, tiedB, first, tiedA)) {
 			this.store.add(session);
 		}
-		assertThat(this.store.page(null, 10, OptimizerSession::id)).containsExactly("m", "a", "b", "0");
-		assertThat(this.store.page(null, 10, OptimizerSession::key)).isSorted();
+		assertThat(this.store.page(null, 10, ID)).containsExactly("m", "a", "b", "0");
+		assertThat(this.store.page(null, 10, KEY)).isSorted();
 	}
 
 	@Test
 	void pageShouldStartAfterTheGivenKeyAndHoldAtMostTheLimit() {
 		List<String> ids = addInOrder(7, i -> null);
-		assertThat(this.store.page(null, 3, OptimizerSession::id)).containsExactlyElementsOf(ids.subList(0, 3));
-		assertThat(this.store.page(key(ids.get(2)), 3, OptimizerSession::id))
+		assertThat(this.store.page(null, 3, ID)).containsExactlyElementsOf(ids.subList(0, 3));
+		assertThat(this.store.page(key(ids.get(2)), 3, ID))
 			.containsExactlyElementsOf(ids.subList(3, 6));
-		assertThat(this.store.page(key(ids.get(5)), 3, OptimizerSession::id)).containsExactly(ids.get(6));
-		assertThat(this.store.page(key(ids.get(6)), 3, OptimizerSession::id)).isEmpty();
-		assertThat(this.store.page(null, 0, OptimizerSession::id)).isEmpty();
+		assertThat(this.store.page(key(ids.get(5)), 3, ID)).containsExactly(ids.get(6));
+		assertThat(this.store.page(key(ids.get(6)), 3, ID)).isEmpty();
+		assertThat(this.store.page(null, 0, ID)).isEmpty();
 	}
 
 	@Test
@@ -326,7 +335,7 @@ abstract class SessionStoreContract {
 		List<String> walked = new ArrayList<>();
 		SessionStore.Key after = null;
 		for (int pages = 0; pages < 10; pages++) {
-			List<SessionStore.Key> page = this.store.page(after, 3, OptimizerSession::key);
+			List<SessionStore.Key> page = this.store.page(after, 3, KEY);
 			if (page.isEmpty()) {
 				break;
 			}
@@ -341,7 +350,7 @@ abstract class SessionStoreContract {
 		List<String> ids = addInOrder(4, i -> null);
 		SessionStore.Key gone = key(ids.get(1));
 		this.store.remove(ids.get(1));
-		assertThat(this.store.page(gone, 10, OptimizerSession::id)).containsExactlyElementsOf(ids.subList(2, 4));
+		assertThat(this.store.page(gone, 10, ID)).containsExactlyElementsOf(ids.subList(2, 4));
 	}
 
 	@Test
@@ -350,26 +359,26 @@ abstract class SessionStoreContract {
 		List<String> ids = addInOrder(15, i -> (i % 3 == 0) ? "team-a" : (i % 3 == 1) ? "team-b" : null);
 		List<String> teamA = List.of(ids.get(0), ids.get(3), ids.get(6), ids.get(9), ids.get(12));
 		Caller a = Caller.key("team-a");
-		assertThat(this.store.page(null, 2, a, OptimizerSession::id)).containsExactlyElementsOf(teamA.subList(0, 2));
-		assertThat(this.store.page(key(teamA.get(1)), 2, a, OptimizerSession::id))
+		assertThat(this.store.page(null, 2, a, ID)).containsExactlyElementsOf(teamA.subList(0, 2));
+		assertThat(this.store.page(key(teamA.get(1)), 2, a, ID))
 			.containsExactlyElementsOf(teamA.subList(2, 4));
-		assertThat(this.store.page(key(teamA.get(3)), 2, a, OptimizerSession::id)).containsExactly(teamA.get(4));
+		assertThat(this.store.page(key(teamA.get(3)), 2, a, ID)).containsExactly(teamA.get(4));
 		// after a key of another key's session too
-		assertThat(this.store.page(key(ids.get(1)), 2, a, OptimizerSession::id))
+		assertThat(this.store.page(key(ids.get(1)), 2, a, ID))
 			.containsExactlyElementsOf(teamA.subList(1, 3));
-		assertThat(this.store.page(null, 100, a, OptimizerSession::owner)).hasSize(5).containsOnly("team-a");
-		assertThat(this.store.page(null, 100, Caller.key("team-c"), OptimizerSession::id)).isEmpty();
-		assertThat(this.store.page(null, 100, OptimizerSession::id)).containsExactlyElementsOf(ids);
+		assertThat(this.store.page(null, 100, a, OWNER)).hasSize(5).containsOnly("team-a");
+		assertThat(this.store.page(null, 100, Caller.key("team-c"), ID)).isEmpty();
+		assertThat(this.store.page(null, 100, ID)).containsExactlyElementsOf(ids);
 	}
 
 	@Test
 	void pageShouldNotCountAsAUse() {
 		String id = addHeld("s-1", "team-a", 1.0);
 		this.clock.advance(IDLE_TIMEOUT.multipliedBy(3).dividedBy(5));
-		assertThat(this.store.page(null, 10, Caller.key("team-a"), OptimizerSession::id)).containsExactly(id);
-		assertThat(this.store.page(null, 10, OptimizerSession::id)).containsExactly(id);
+		assertThat(this.store.page(null, 10, Caller.key("team-a"), ID)).containsExactly(id);
+		assertThat(this.store.page(null, 10, ID)).containsExactly(id);
 		this.clock.advance(IDLE_TIMEOUT.multipliedBy(3).dividedBy(5));
-		assertThat(this.store.apply(id, OptimizerSession::id)).isEmpty();
+		assertThat(this.store.apply(id, ID)).isEmpty();
 	}
 
 	// ---- forEach ----------------------------------------------------------------------------------------------------
@@ -386,9 +395,9 @@ abstract class SessionStoreContract {
 		assertThat(visited).as("the expired session is not visited").containsExactlyInAnyOrderElementsOf(live);
 		this.clock.advance(IDLE_TIMEOUT.dividedBy(2));
 		for (String id : live) {
-			assertThat(this.store.apply(id, OptimizerSession::id)).as("forEach kept %s alive", id).isEmpty();
+			assertThat(this.store.apply(id, ID)).as("forEach kept %s alive", id).isEmpty();
 		}
-		assertThat(this.store.apply(expiring, OptimizerSession::id)).isEmpty();
+		assertThat(this.store.apply(expiring, ID)).isEmpty();
 	}
 
 	// ---- helpers ----------------------------------------------------------------------------------------------------
@@ -425,7 +434,7 @@ abstract class SessionStoreContract {
 	}
 
 	private SessionStore.Key key(String id) {
-		return this.store.apply(id, OptimizerSession::key).orElseThrow();
+		return this.store.apply(id, KEY).orElseThrow();
 	}
 
 	private void hold(OptimizerSession session, double w) {
@@ -435,24 +444,20 @@ abstract class SessionStoreContract {
 
 	/** One Adam step with the gradient 0.25 on {@code w}. */
 	protected StepResult step(OptimizerSession session) {
-		return session.step(null, Map.of("dw", Tensor.ofFloat64(new int[] { 1 }, new double[] { 0.25 })), null, null,
-				this.clock.instant());
+		return session.step(null, gradient(), null, null, this.clock.instant());
 	}
 
-	private static long bits(OptimizerSession session) {
-		return Double.doubleToRawLongBits(session.checkpoint().tensors().get("w").parameter().float64()[0]);
+	private static long bits(Checkpoint checkpoint) {
+		return Double.doubleToRawLongBits(checkpoint.tensors().get("w").parameter().float64()[0]);
 	}
 
-	private static void await(CountDownLatch latch) {
-		try {
-			if (!latch.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
-				throw new IllegalStateException("not released within " + WAIT_SECONDS + " s");
-			}
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException(ex);
-		}
+	/** One Adam step with the gradient 0.25 on {@code w}, as the service sends it. */
+	protected SessionOperation.Step step() {
+		return new SessionOperation.Step(null, gradient(), Double.NaN, null, null, this.clock.instant());
+	}
+
+	private static Map<String, Tensor> gradient() {
+		return Map.of("dw", Tensor.ofFloat64(new int[] { 1 }, new double[] { 0.25 }));
 	}
 
 }
