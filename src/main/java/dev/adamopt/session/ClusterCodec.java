@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
@@ -71,6 +72,8 @@ final class ClusterCodec {
 	private static final byte MATCH_VERSIONS = 2;
 
 	private static final String[] PARTS = { "firstMoment", "secondMoment", "maxSecondMoment", "parameter" };
+
+	private static final Set<String> PART_NAMES = Set.of(PARTS);
 
 	/** The most bytes a session's stream copies at a time. */
 	private static final int SESSION_CHUNK_BYTES = 64 * 1024;
@@ -395,7 +398,7 @@ final class ClusterCodec {
 					throw new StreamCorruptedException("checkpoint tensor '" + name + "' has no parts");
 				}
 				for (String part : parts.keySet()) {
-					if (!List.of(PARTS).contains(part)) {
+					if (!PART_NAMES.contains(part)) {
 						throw new StreamCorruptedException("checkpoint tensor '" + name + "' has an unknown part '"
 								+ part + "'");
 					}
