@@ -22,17 +22,25 @@ public final class MemoryBudget {
 	/** Whose bytes these are, for details: "the service's {limit} bytes of session memory (adam.limits.memory)". */
 	private final String description;
 
+	/** Whether a reservation must fit; an {@link #unchecked()} view's never refuses. */
+	private final boolean checked;
+
 	public MemoryBudget(long limit) {
 		this(limit, null, "the service's " + limit + " bytes of session memory (adam.limits.memory)");
 	}
 
 	private MemoryBudget(long limit, MemoryBudget parent, String description) {
+		this(limit, parent, description, true);
+	}
+
+	private MemoryBudget(long limit, MemoryBudget parent, String description, boolean checked) {
 		if (limit <= 0) {
 			throw new IllegalArgumentException("the memory budget must be positive, got " + limit);
 		}
 		this.limit = limit;
 		this.parent = parent;
 		this.description = description;
+		this.checked = checked;
 	}
 
 	/** A budget no request reaches; for tests and tools that do not limit memory. */
@@ -50,6 +58,15 @@ public final class MemoryBudget {
 	}
 
 	/**
+	 * A view of this budget that counts what is reserved through it here too, but never refuses: for copies that must
+	 * be kept wherever they land (a cluster's backups of sessions), so that what they take shows and leaves less for
+	 * new sessions.
+	 */
+	public MemoryBudget unchecked() {
+		return new MemoryBudget(Long.MAX_VALUE, this, this.description, false);
+	}
+
+	/**
 	 * Reserves {@code bytes} or, when they do not fit (here or in a budget this one lies within), throws and reserves
 	 * nothing.
 	 * @param what what the bytes are for, e.g. {@code "the session's state"}
@@ -58,6 +75,10 @@ public final class MemoryBudget {
 	public void reserve(long bytes, String what) {
 		if (bytes < 0) {
 			throw new IllegalArgumentException("bytes must be >= 0, got " + bytes);
+		}
+		if (!this.checked) {
+			force(bytes);
+			return;
 		}
 		long before;
 		do {
@@ -75,6 +96,14 @@ public final class MemoryBudget {
 				this.used.addAndGet(-bytes);
 				throw ex;
 			}
+		}
+	}
+
+	/** Counts {@code bytes} here and in every budget this one lies within, whether they fit or not. */
+	private void force(long bytes) {
+		this.used.addAndGet(bytes);
+		if (this.parent != null) {
+			this.parent.force(bytes);
 		}
 	}
 

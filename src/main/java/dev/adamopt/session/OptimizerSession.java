@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongPredicate;
 
@@ -93,6 +94,9 @@ public final class OptimizerSession {
 
 	/** Set once the session has left its store: it then refuses every operation. */
 	private boolean closed;
+
+	/** Set once the session's place in its capacity was given back (see {@link SessionCapacity#release}). */
+	private final AtomicBoolean released = new AtomicBoolean();
 
 	/** Test seam around the apply phase of a step; does nothing in production. */
 	ApplyPhaseObserver observer = ApplyPhaseObserver.NONE;
@@ -572,8 +576,8 @@ public final class OptimizerSession {
 	}
 
 	/**
-	 * Called once when the session leaves its store: after any operation in flight, it gives its memory back and
-	 * refuses every later operation.
+	 * Called when the session leaves its store: after any operation in flight, it gives its memory back and refuses
+	 * every later operation. A second call does nothing.
 	 */
 	void close() {
 		this.lock.lock();
@@ -662,6 +666,11 @@ public final class OptimizerSession {
 		if (this.closed) {
 			throw SessionService.notFound(this.id);
 		}
+	}
+
+	/** Whether this call is the first to give the session's place back; see {@link SessionCapacity#release}. */
+	boolean markReleased() {
+		return this.released.compareAndSet(false, true);
 	}
 
 	/**

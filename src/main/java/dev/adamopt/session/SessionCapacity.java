@@ -110,10 +110,25 @@ final class SessionCapacity {
 		this.sessions.decrementAndGet();
 	}
 
-	/** For every session that leaves the store (deleted or expired): gives back its memory and its places. */
+	/**
+	 * For every session that leaves the store (deleted or expired): gives back its memory and its places, once (a
+	 * session given back before is left alone).
+	 */
 	void release(OptimizerSession session) {
 		session.close();
-		leave(session.owner());
+		if (session.markReleased()) {
+			leave(session.owner());
+		}
+	}
+
+	/**
+	 * The capacity for copies of sessions that must be kept wherever they land (a cluster's backups, sessions that
+	 * move to this node): counted in this memory budget (not in the number of sessions), but never refused.
+	 */
+	SessionCapacity replicas() {
+		MemoryBudget unchecked = this.budget.unchecked();
+		return new SessionCapacity(unchecked, Integer.MAX_VALUE, Integer.MAX_VALUE, this.historySize,
+				KeyQuotas.none(unchecked));
 	}
 
 	void checkTensorCount(int count, String field) {

@@ -7,7 +7,10 @@ import java.util.concurrent.TimeUnit;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.adamopt.memory.MemoryBudget;
 
+import dev.adamopt.cluster.StoreProperties;
+
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -47,7 +50,9 @@ class SessionConfiguration {
 		return new CreateKeys();
 	}
 
+	/** Sessions in this process (adam.store=memory, the default); see {@link ClusterSessionConfiguration}. */
 	@Bean
+	@ConditionalOnProperty(name = StoreProperties.PROPERTY, havingValue = "memory", matchIfMissing = true)
 	SessionStore sessionStore(SessionProperties properties, PersistenceProperties persistence, Clock clock,
 			SessionCapacity capacity, CreateKeys createKeys, ObjectProvider<SessionWriter> files) {
 		// expiry follows the injected clock, so tests move time instead of sleeping

@@ -112,6 +112,11 @@ public class SessionService {
 	 * that fails.
 	 */
 	private SessionSnapshot admit(String owner, Supplier<OptimizerSession> build) {
+		return admit(owner, build, false);
+	}
+
+	/** @param restored whether it is put back from its file ({@link SessionStore#restore}) */
+	private SessionSnapshot admit(String owner, Supplier<OptimizerSession> build, boolean restored) {
 		this.capacity.admit(owner);
 		OptimizerSession session;
 		try {
@@ -121,19 +126,27 @@ public class SessionService {
 			this.capacity.leave(owner);
 			throw ex;
 		}
+		SessionSnapshot snapshot;
 		try {
 			IdempotencyKey key = this.creationKey.get();
 			if (key != null) {
 				session.keep(CreateKeys.ENTRY, CreateKeys.json(key, session.snapshot()));
 			}
-			this.store.add(session);
+			// taken before the store has it: a store on other nodes gives this copy back once it has its own
+			snapshot = session.snapshot();
+			if (restored) {
+				this.store.restore(session);
+			}
+			else {
+				this.store.add(session);
+			}
 		}
 		catch (RuntimeException | Error ex) {
 			// e.g. its file could not be written (every-step persistence)
 			this.capacity.release(session);
 			throw ex;
 		}
-		return session.snapshot();
+		return snapshot;
 	}
 
 	/**
@@ -145,7 +158,7 @@ public class SessionService {
 	void restore(PersistedSession saved, long versionGap) {
 		CheckpointValidator.checkStructure(saved.checkpoint());
 		String owner = OptimizerSession.owner(saved);
-		SessionSnapshot restored = admit(owner, () -> OptimizerSession.restore(saved, versionGap, this.capacity));
+		SessionSnapshot restored = admit(owner, () -> OptimizerSession.restore(saved, versionGap, this.capacity), true);
 		String createKey = saved.metadata().entries().get(CreateKeys.ENTRY);
 		if (createKey != null) {
 			try {

@@ -26,6 +26,15 @@ public interface SessionStore {
 	void add(OptimizerSession session);
 
 	/**
+	 * Puts back a session read from its file, as {@link #add} does; a store whose nodes each put back their own files
+	 * keeps the newest version of a session found in several.
+	 * @throws IllegalStateException when a session with this id (as new) is in the store already
+	 */
+	default void restore(OptimizerSession session) {
+		add(session);
+	}
+
+	/**
 	 * Runs {@code action} on the caller's session with this id, where it lives, counting as a use for expiry.
 	 * @return the action's result, or empty when the caller has no session with this id (another key's session
 	 * included: it is not counted as a use)
@@ -56,7 +65,11 @@ public interface SessionStore {
 		return page(after, limit, Caller.anyone(), action);
 	}
 
-	/** Runs {@code action} on every live session without counting as a use (checkpoints, metrics). */
+	/**
+	 * Runs {@code action} on every live session this node is responsible for, without counting as a use: its own work
+	 * (its files, its figures). A store of one node visits every session; in a cluster each node visits the sessions
+	 * it owns, so that together they visit each once.
+	 */
 	void forEach(Consumer<OptimizerSession> action);
 
 	/** A session's place in the order of creation. */

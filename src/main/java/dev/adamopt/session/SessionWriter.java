@@ -3,6 +3,7 @@ package dev.adamopt.session;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -70,6 +71,15 @@ final class SessionWriter {
 	 */
 	void track(String id, long written) {
 		this.files.putIfAbsent(id, new FileState(written));
+	}
+
+	boolean tracks(String id) {
+		return this.files.containsKey(id);
+	}
+
+	/** The ids of the sessions tracked now. */
+	Set<String> tracked() {
+		return Set.copyOf(this.files.keySet());
 	}
 
 	/** Notes that a session has changed: its file is behind from now on, until it is written. */

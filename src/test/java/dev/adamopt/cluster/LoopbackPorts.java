@@ -8,13 +8,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Ports free on loopback right now, for members started by a test. */
-final class LoopbackPorts {
+public final class LoopbackPorts {
 
 	private LoopbackPorts() {
 	}
 
 	/** {@code count} distinct ports the system just handed out on 127.0.0.1 (held together, then released). */
-	static int[] free(int count) {
+	public static int[] free(int count) {
 		List<ServerSocket> sockets = new ArrayList<>();
 		try {
 			for (int i = 0; i < count; i++) {

@@ -1,0 +1,296 @@
+package dev.adamopt.session;
+
+import java.io.Serializable;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Consumer;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.InMemoryFormat;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.IndeterminateOperationStateException;
+import com.hazelcast.core.MemberLeftException;
+import com.hazelcast.map.IMap;
+import com.hazelcast.projection.Projection;
+import com.hazelcast.spi.properties.ClusterProperty;
+import com.hazelcast.query.Predicate;
+import com.hazelcast.spi.exception.TargetNotMemberException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sessions in a Hazelcast cluster: every member holds the sessions of its partitions and backups of others', and
+ * every member serves every session. An operation runs as an entry processor on the member that owns the session
+ * ({@link ClusterOperation}), and the backups run the same operation on their copies.
+ * <p>
+ * <b>Exactly once.</b> When a member leaves while an operation is in flight, Hazelcast may send it again to the new
+ * owner, or report that it cannot tell whether it was applied ({@link IndeterminateOperationStateException}, on with
+ * {@code hazelcast.operation.fail.on.indeterminate.state}); the store then sends it again itself. Every step carries
+ * an idempotency key (the client's, or one of the store's own), so a step sent again is answered with the result it
+ * had instead of being applied twice: the client sees one answer per step.
+ * <p>
+ * <b>Concurrency.</b> A member runs the operations of a partition on one of its partition threads
+ * ({@code hazelcast.partition.operation.thread.count}, by default as many as it has cores, at least 2), so the
+ * operations on one session are serialized, and sessions whose partitions share a thread take turns: the store uses a
+ * member's cores as the in-memory store does, but a long step can delay another session's.
+ * <p>
+ * <b>Limits.</b> Each member admits the sessions it owns under its own limits (adam.limits.*); copies it must keep
+ * (backups, sessions that move to it) are counted in its memory but never refused.
+ */
+final class HazelcastSessionStore implements SessionStore {
+
+	private static final Logger log = LoggerFactory.getLogger(HazelcastSessionStore.class);
+
+	/** The name of the sessions' map. */
+	static final String MAP = "adam-sessions";
+
+	/** How often an operation whose fate a member's departure left unknown is sent again, under its guard. */
+	private static final int ATTEMPTS = 5;
+
+	/** The prefix of the store's own idempotency keys (a client's key would have to guess 122 random bits). */
+	private static final String GUARD_PREFIX = "adam-cluster-step:";
+
+	private final IMap<String, ClusterSession> sessions;
+
+	private final ClusterMember member;
+
+	private final Clock clock;
+
+	private final long idleTimeout;
+
+	HazelcastSessionStore(HazelcastInstance hazelcast, ClusterMember member, Clock clock, Duration idleTimeout) {
+		this.sessions = hazelcast.getMap(MAP);
+		this.member = member;
+		this.clock = clock;
+		this.idleTimeout = idleTimeout.toMillis();
+	}
+
+	/**
+	 * The sessions' map in a member's configuration: values kept as objects (steps run on them in place), backups
+	 * that answer before the step does (synchronous), no expiry or eviction of Hazelcast's own (the store expires by
+	 * the service's clock and keeps its own memory budget: eviction by size does nothing with OBJECT).
+	 */
+	static MapConfig mapConfig(int backupCount) {
+		return new MapConfig(MAP).setInMemoryFormat(InMemoryFormat.OBJECT)
+			.setBackupCount(backupCount)
+			.setAsyncBackupCount(0)
+			.setReadBackupData(false)
+			.setStatisticsEnabled(true);
+	}
+
+	/** Adds the sessions' map, its serializers and what its operations need of this member to {@code config}. */
+	static void configure(Config config, int backupCount, ClusterMember member) {
+		// an operation whose backups did not all answer is reported, not taken as done: the store sends it again
+		config.setProperty(ClusterProperty.FAIL_ON_INDETERMINATE_OPERATION_STATE.getName(), "true");
+		config.addMapConfig(mapConfig(backupCount));
+		ClusterSerializers.register(config.getSerializationConfig(), member);
+	}
+
+	@Override
+	public void add(OptimizerSession session) {
+		expireIdle();
+		PersistedSession saved = session.persisted();
+		// the owner makes its own copy and admits it under its limits: this one gives its memory and place back
+		this.member.capacity.release(session);
+		Object added = call(session.id(), ClusterOperation.add(saved, now(), this.idleTimeout, this.member));
+		if (!Boolean.TRUE.equals(added)) {
+			throw CaffeineSessionStore.alreadyThere(session.id());
+		}
+	}
+
+	/** Where several members put back their files of one session, the newest version stays. */
+	@Override
+	public void restore(OptimizerSession session) {
+		PersistedSession saved = session.persisted();
+		this.member.capacity.release(session);
+		Object restored = call(session.id(), ClusterOperation.restore(saved, now(), this.idleTimeout, this.member));
+		if (!Boolean.TRUE.equals(restored)) {
+			throw CaffeineSessionStore.alreadyThere(session.id());
+		}
+	}
+
+	@Override
+	public <T> Optional<T> apply(String id, Caller caller, SessionOperation<T> action) {
+		SessionOperation<T> guarded = guarded(action);
+		Object answer = call(id, ClusterOperation.apply(guarded, caller, now(), this.idleTimeout, this.member));
+		return Optional.ofNullable(answer).map(a -> unguarded(action, ((ClusterOperation.Answer) a).result()));
+	}
+
+	/** A step without the client's key gets one of the store's own, so that sending it again cannot apply it twice. */
+	@SuppressWarnings("unchecked")
+	private static <T> SessionOperation<T> guarded(SessionOperation<T> action) {
+		if (action instanceof SessionOperation.Step step && step.key() == null) {
+			IdempotencyKey guard = new IdempotencyKey(GUARD_PREFIX + UUID.randomUUID(), 0);
+			return (SessionOperation<T>) new SessionOperation.Step(step.parameters(), step.gradients(), step.loss(),
+					guard, step.ifMatch(), step.now());
+		}
+		return action;
+	}
+
+	/** The result as the client's operation gives it: a step answered again under the store's own key is its answer. */
+	@SuppressWarnings("unchecked")
+	private static <T> T unguarded(SessionOperation<T> action, Object result) {
+		if (action instanceof SessionOperation.Step step && step.key() == null && result instanceof StepResult r
+				&& r.replayed()) {
+			return (T) new StepResult(r.step(), r.parameters(), r.version(), false, r.statistics());
+		}
+		return (T) result;
+	}
+
+	@Override
+	public boolean remove(String id) {
+		return Boolean.TRUE.equals(call(id, ClusterOperation.remove(now(), this.idleTimeout, this.member)));
+	}
+
+	@Override
+	public long size() {
+		expireIdle();
+		return this.sessions.size();
+	}
+
+	@Override
+	public <T> List<T> page(Key after, int limit, Caller caller, SessionOperation<T> action) {
+		if (limit <= 0) {
+			return List.of();
+		}
+		long now = now();
+		Collection<Listed> listed = this.sessions.project(new ListedProjection(),
+				new Visible(caller.owner(), caller == Caller.anyone(), after, now, this.idleTimeout));
+		List<Listed> sorted = new ArrayList<>(listed);
+		sorted.sort(null);
+		List<T> page = new ArrayList<>(Math.min(limit, sorted.size()));
+		for (Listed session : sorted) {
+			if (page.size() == limit) {
+				break;
+			}
+			Object answer = call(session.id(),
+					ClusterOperation.look(action, caller, now, this.idleTimeout, this.member));
+			if (answer != null) {
+				@SuppressWarnings("unchecked")
+				T result = (T) ((ClusterOperation.Answer) answer).result();
+				page.add(result);
+			}
+		}
+		return page;
+	}
+
+	/**
+	 * Visits the live sessions this member owns: its own work (the writer's pass over its files, its figures). The
+	 * member's files follow what it owns: a session that moved here is written from now on, and the file of one the
+	 * cluster no longer holds is deleted.
+	 */
+	@Override
+	public void forEach(Consumer<OptimizerSession> action) {
+		expireIdle();
+		Set<String> owned = this.sessions.localKeySet();
+		long now = now();
+		for (String id : owned) {
+			ClusterSession copy = this.member.held(id);
+			if (copy != null && !copy.expired(now, this.idleTimeout)) {
+				if (this.member.files != null) {
+					this.member.files.owned(copy.session);
+				}
+				action.accept(copy.session);
+			}
+		}
+		if (this.member.files != null) {
+			this.member.files.forgetGone(owned, this.sessions::containsKey);
+		}
+	}
+
+	/** Removes the sessions unused for the idle timeout, on every member. */
+	void expireIdle() {
+		long now = now();
+		this.sessions.executeOnEntries(ClusterOperation.expire(now, this.idleTimeout, this.member),
+				new Expired(now, this.idleTimeout));
+	}
+
+	/**
+	 * Runs {@code operation} where the session lives; sends it again when a member's departure leaves its fate
+	 * unknown (its guard makes that safe).
+	 */
+	private Object call(String id, ClusterOperation operation) {
+		for (int attempt = 1;; attempt++) {
+			try {
+				return this.sessions.executeOnKey(id, operation);
+			}
+			catch (RuntimeException ex) {
+				if (attempt == ATTEMPTS || !interruptedByADeparture(ex)) {
+					throw ex;
+				}
+				log.info("An operation on session {} was interrupted by a member leaving ({}); sending it again",
+						id, ex.getClass().getSimpleName());
+			}
+		}
+	}
+
+	/** Whether a member's departure left the operation's fate unknown (Hazelcast wraps some of those). */
+	private static boolean interruptedByADeparture(RuntimeException ex) {
+		return ex instanceof IndeterminateOperationStateException || ex instanceof TargetNotMemberException
+				|| ex.getCause() instanceof MemberLeftException;
+	}
+
+	private long now() {
+		return this.clock.millis();
+	}
+
+	/** A session's place in the listing: its key and owner. */
+	record Listed(Instant createdAt, String id) implements Comparable<Listed>, Serializable {
+
+		@Override
+		public int compareTo(Listed other) {
+			return new Key(this.createdAt, this.id).compareTo(new Key(other.createdAt, other.id));
+		}
+
+	}
+
+	/** What a listing needs of each session, computed where it lives. */
+	static final class ListedProjection implements Projection<Map.Entry<String, ClusterSession>, Listed> {
+
+		@Override
+		public Listed transform(Map.Entry<String, ClusterSession> entry) {
+			Key key = entry.getValue().session.key();
+			return new Listed(key.createdAt(), key.id());
+		}
+
+	}
+
+	/** The sessions a caller may see after {@code after} that have not expired. */
+	record Visible(String owner, boolean anyone, Key after, long now, long idleTimeout)
+			implements Predicate<String, ClusterSession> {
+
+		@Override
+		public boolean apply(Map.Entry<String, ClusterSession> entry) {
+			ClusterSession copy = entry.getValue();
+			if (copy == null || copy.expired(this.now, this.idleTimeout)) {
+				return false;
+			}
+			if (!this.anyone && !java.util.Objects.equals(this.owner, copy.session.owner())) {
+				return false;
+			}
+			return this.after == null || copy.session.key().compareTo(this.after) > 0;
+		}
+
+	}
+
+	/** The sessions unused for the idle timeout. */
+	record Expired(long now, long idleTimeout) implements Predicate<String, ClusterSession> {
+
+		@Override
+		public boolean apply(Map.Entry<String, ClusterSession> entry) {
+			ClusterSession copy = entry.getValue();
+			return copy != null && copy.expired(this.now, this.idleTimeout);
+		}
+
+	}
+
+}
