@@ -60,13 +60,18 @@ final class ClusterFiles {
 
 	/**
 	 * After the writer's pass: the files of sessions this member no longer owns that the cluster no longer holds
-	 * either (deleted or expired on another member) are deleted; those another member holds now stay (older than its
-	 * file, they lose to it on a restart) until the session is gone.
+	 * either (deleted or expired on another member) are deleted; those another member owns now stay (older than its
+	 * file, they lose to it on a restart) until the session is gone, and are no longer this member's to write.
 	 */
 	void forgetGone(Set<String> owned, Predicate<String> inCluster) {
 		for (String id : this.writer.tracked()) {
-			if (!owned.contains(id) && !inCluster.test(id)) {
-				this.writer.forget(id);
+			if (!owned.contains(id)) {
+				if (inCluster.test(id)) {
+					this.writer.ownedElsewhere(id);
+				}
+				else {
+					this.writer.forget(id);
+				}
 			}
 		}
 	}

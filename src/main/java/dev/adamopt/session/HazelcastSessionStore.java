@@ -107,15 +107,20 @@ final class HazelcastSessionStore implements SessionStore {
 		}
 	}
 
-	/** Where several members put back their files of one session, the newest version stays. */
+	/**
+	 * Where several members put back their files of one session, the newest version stays (a member's file of a
+	 * session another member owns now is older: it stopped writing it when the session moved).
+	 */
 	@Override
 	public void restore(OptimizerSession session) {
 		PersistedSession saved = session.persisted();
 		this.member.capacity.release(session);
-		Object restored = call(session.id(), ClusterOperation.restore(saved, now(), this.idleTimeout, this.member));
-		if (!Boolean.TRUE.equals(restored)) {
-			throw CaffeineSessionStore.alreadyThere(session.id());
-		}
+		call(session.id(), ClusterOperation.restore(saved, now(), this.idleTimeout, this.member));
+	}
+
+	@Override
+	public boolean sharedWithOtherNodes() {
+		return true;
 	}
 
 	@Override

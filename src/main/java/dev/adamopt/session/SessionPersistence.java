@@ -102,7 +102,8 @@ final class SessionPersistence implements AutoCloseable {
 		int setAside = 0;
 		int skipped = 0;
 		try {
-			long versionGap = directory.takeCleanMark() ? 0 : VERSION_GAP;
+			boolean clean = directory.takeCleanMark();
+			long versionGap = (clean && !this.store.sharedWithOtherNodes()) ? 0 : VERSION_GAP;
 			for (Path file : directory.files()) {
 				PersistedSession saved;
 				try {

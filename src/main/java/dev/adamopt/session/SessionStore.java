@@ -26,12 +26,21 @@ public interface SessionStore {
 	void add(OptimizerSession session);
 
 	/**
-	 * Puts back a session read from its file, as {@link #add} does; a store whose nodes each put back their own files
-	 * keeps the newest version of a session found in several.
-	 * @throws IllegalStateException when a session with this id (as new) is in the store already
+	 * Puts back a session read from its file, as {@link #add} does; a store {@linkplain #sharedWithOtherNodes() shared
+	 * with other nodes} keeps the newest version of a session whose files several nodes put back.
+	 * @throws IllegalStateException when a session with this id is in the store already (a store of one node)
 	 */
 	default void restore(OptimizerSession session) {
 		add(session);
+	}
+
+	/**
+	 * Whether other nodes hold and put back sessions of this store too (a cluster, each node with its own files). Then
+	 * every restart moves the versions of restored sessions on by the same gap, whether its stop was clean or not, so
+	 * that the newest file of a session wins whichever node stopped cleanly.
+	 */
+	default boolean sharedWithOtherNodes() {
+		return false;
 	}
 
 	/**

@@ -166,6 +166,17 @@ final class SessionWriter {
 		}
 	}
 
+	/**
+	 * Another node owns the session now and writes it (a cluster): its file here waits, older, until the session is
+	 * gone, and its changes are no longer this writer's to write.
+	 */
+	void ownedElsewhere(String id) {
+		FileState file = this.files.get(id);
+		if (file != null) {
+			file.pendingSince.set(0);
+		}
+	}
+
 	/** Stops tracking a session that did not make it into the store, leaving its file alone. */
 	void stopTracking(String id) {
 		this.files.remove(id);
