@@ -83,6 +83,11 @@ final class CaffeineSessionStore implements SessionStore {
 		return Optional.ofNullable(action.apply(session));
 	}
 
+	/** Whether a live session has this id (one that expired and is not cleaned up yet has not); not a use. */
+	boolean holds(String id) {
+		return this.cache.policy().getIfPresentQuietly(id) != null;
+	}
+
 	@Override
 	public boolean remove(String id) {
 		return this.cache.asMap().remove(id) != null;

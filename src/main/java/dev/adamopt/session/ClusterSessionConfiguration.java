@@ -35,9 +35,15 @@ class ClusterSessionConfiguration {
 	}
 
 	@Bean
-	SessionStore sessionStore(HazelcastInstance hazelcast, ClusterMember member, Clock clock,
+	HazelcastSessionStore sessionStore(HazelcastInstance hazelcast, ClusterMember member, Clock clock,
 			SessionConfiguration.SessionProperties properties) {
 		return new HazelcastSessionStore(hazelcast, member, clock, properties.idleTimeout());
+	}
+
+	/** Create keys of the cluster: a create retried through another member answers the session the first made. */
+	@Bean
+	ClusterCreateKeys createKeys(HazelcastInstance hazelcast, HazelcastSessionStore store) {
+		return new ClusterCreateKeys(hazelcast, store);
 	}
 
 }

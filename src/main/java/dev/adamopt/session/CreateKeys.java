@@ -3,8 +3,6 @@ package dev.adamopt.session;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 import dev.adamopt.kernel.Precision;
@@ -21,53 +19,51 @@ import dev.adamopt.session.SessionException.Reason;
  * as the session lives, so a retried create answers the same session instead of making another. Keys are the
  * caller's: another API key that sends the same Idempotency-Key creates a session of its own, and never learns of the
  * first.
+ * <p>
+ * Two implementations: {@link MemoryCreateKeys} for the sessions of this process (adam.store=memory), and
+ * {@link ClusterCreateKeys} for a cluster's (adam.store=hazelcast), where a retry may reach another member.
  */
-final class CreateKeys {
+interface CreateKeys {
 
 	/** The session file's entry for the key a session was created with. */
-	static final String ENTRY = "createKey";
+	String ENTRY = "createKey";
 
-	private static final JsonMapper MAPPER = JsonMapper.builder().build();
-
-	private record Created(long digest, SessionSnapshot answer) {
-
-	}
-
-	/** An idempotency key in its owner's scope ({@code owner} {@code null}: a service without API keys). */
-	private record OwnedKey(String owner, String key) {
-
-	}
-
-	private final Map<OwnedKey, Created> byKey = new ConcurrentHashMap<>();
-
-	private final Map<String, OwnedKey> keyBySession = new ConcurrentHashMap<>();
+	/** Reads and writes the entries. */
+	JsonMapper MAPPER = JsonMapper.builder().build();
 
 	/**
 	 * The session the caller created with this key before, or a new one made by {@code create}; concurrent creates
 	 * with one key make one session.
 	 * @return the answer and whether it is a replay
+	 * @throws SessionException (IDEMPOTENCY_KEY_REUSED) when the key created a session with another body
 	 */
-	SessionService.Created createOnce(Caller caller, IdempotencyKey key, Supplier<SessionSnapshot> create) {
-		boolean[] made = { false };
-		Created created = this.byKey.compute(new OwnedKey(caller.owner(), key.key()), (k, existing) -> {
-			if (existing != null) {
-				return existing;
-			}
-			made[0] = true;
-			SessionSnapshot answer = create.get();
-			this.keyBySession.put(answer.id(), k);
-			return new Created(key.digest(), answer);
-		});
-		if (!made[0] && created.digest() != key.digest()) {
-			throw new SessionException(Reason.IDEMPOTENCY_KEY_REUSED, "Idempotency-Key '"
-					+ OptimizerSession.abbreviate(key.key()) + "' created session " + created.answer().id()
-					+ " with another body: a retry must send the same body, and a new session a new key");
-		}
-		return new SessionService.Created(created.answer(), !made[0]);
-	}
+	SessionService.Created createOnce(Caller caller, IdempotencyKey key, Supplier<SessionSnapshot> create);
 
 	/** Remembers the key a restored session of {@code owner} was created with, from its file's entry. */
-	void restore(String sessionId, String owner, String entry) {
+	void restore(String sessionId, String owner, String entry);
+
+	/** A key's create: the digest of its body and its answer. */
+	record Created(long digest, SessionSnapshot answer) {
+
+		/** The answer to a retry with {@code key}; refuses one with another body. */
+		SessionService.Created replay(IdempotencyKey key) {
+			if (this.digest != key.digest()) {
+				throw new SessionException(Reason.IDEMPOTENCY_KEY_REUSED, "Idempotency-Key '"
+						+ OptimizerSession.abbreviate(key.key()) + "' created session " + this.answer.id()
+						+ " with another body: a retry must send the same body, and a new session a new key");
+			}
+			return new SessionService.Created(this.answer, true);
+		}
+
+	}
+
+	/** The key and the create it answers, as a session file's entry holds them. */
+	record Entry(String key, Created created) {
+
+	}
+
+	/** Reads a session's entry ({@link #json}). */
+	static Entry parse(String sessionId, String entry) {
 		JsonNode node;
 		try {
 			node = MAPPER.readTree(entry);
@@ -101,9 +97,7 @@ final class CreateKeys {
 		catch (RuntimeException ex) {
 			throw invalid(ex.getMessage());
 		}
-		OwnedKey key = new OwnedKey(owner, node.get("key").asString());
-		this.keyBySession.put(sessionId, key);
-		this.byKey.put(key, new Created(node.get("digest").asLong(), snapshot));
+		return new Entry(node.get("key").asString(), new Created(node.get("digest").asLong(), snapshot));
 	}
 
 	/** The entry a session's file keeps for the key it was created with, and the answer to its create. */
@@ -137,16 +131,8 @@ final class CreateKeys {
 		return MAPPER.writeValueAsString(node);
 	}
 
-	private static SessionException invalid(String why) {
+	static SessionException invalid(String why) {
 		return new SessionException(Reason.INVALID_CHECKPOINT, "the session's create key is not valid: " + why);
-	}
-
-	/** Forgets the key of a session that left the store. */
-	void forget(String sessionId) {
-		OwnedKey key = this.keyBySession.remove(sessionId);
-		if (key != null) {
-			this.byKey.remove(key);
-		}
 	}
 
 }

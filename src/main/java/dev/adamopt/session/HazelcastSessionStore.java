@@ -92,6 +92,7 @@ final class HazelcastSessionStore implements SessionStore {
 		// an operation whose backups did not all answer is reported, not taken as done: the store sends it again
 		config.setProperty(ClusterProperty.FAIL_ON_INDETERMINATE_OPERATION_STATE.getName(), "true");
 		config.addMapConfig(mapConfig(backupCount));
+		config.addMapConfig(ClusterCreateKeys.mapConfig(backupCount));
 		ClusterSerializers.register(config.getSerializationConfig(), member);
 	}
 
@@ -128,6 +129,17 @@ final class HazelcastSessionStore implements SessionStore {
 		SessionOperation<T> guarded = guarded(action);
 		Object answer = call(id, ClusterOperation.apply(guarded, caller, now(), this.idleTimeout, this.member));
 		return Optional.ofNullable(answer).map(a -> unguarded(action, ((ClusterOperation.Answer) a).result()));
+	}
+
+	/**
+	 * Runs {@code action} on the caller's session where it lives, without counting as a use (and without a backup: it
+	 * must change nothing).
+	 */
+	<T> Optional<T> look(String id, Caller caller, SessionOperation<T> action) {
+		Object answer = call(id, ClusterOperation.look(action, caller, now(), this.idleTimeout, this.member));
+		@SuppressWarnings("unchecked")
+		Optional<T> result = Optional.ofNullable(answer).map(a -> (T) ((ClusterOperation.Answer) a).result());
+		return result;
 	}
 
 	/** A step without the client's key gets one of the store's own, so that sending it again cannot apply it twice. */

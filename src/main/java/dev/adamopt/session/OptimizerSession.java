@@ -734,6 +734,11 @@ public final class OptimizerSession {
 		}
 	}
 
+	/** The entry of another part kept in the session's file ({@link #keep}), {@code null} if none. */
+	String kept(String name) {
+		return this.kept.get(name);
+	}
+
 	/** The session file's entry for the idempotency record. */
 	static final String IDEMPOTENCY_ENTRY = "idempotency";
 

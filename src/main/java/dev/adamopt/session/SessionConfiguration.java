@@ -45,16 +45,18 @@ class SessionConfiguration {
 				quotas);
 	}
 
+	/** The create keys of this process's sessions (adam.store=memory); see {@link ClusterSessionConfiguration}. */
 	@Bean
-	CreateKeys createKeys() {
-		return new CreateKeys();
+	@ConditionalOnProperty(name = StoreProperties.PROPERTY, havingValue = "memory", matchIfMissing = true)
+	MemoryCreateKeys createKeys() {
+		return new MemoryCreateKeys();
 	}
 
 	/** Sessions in this process (adam.store=memory, the default); see {@link ClusterSessionConfiguration}. */
 	@Bean
 	@ConditionalOnProperty(name = StoreProperties.PROPERTY, havingValue = "memory", matchIfMissing = true)
 	SessionStore sessionStore(SessionProperties properties, PersistenceProperties persistence, Clock clock,
-			SessionCapacity capacity, CreateKeys createKeys, ObjectProvider<SessionWriter> files) {
+			SessionCapacity capacity, MemoryCreateKeys createKeys, ObjectProvider<SessionWriter> files) {
 		// expiry follows the injected clock, so tests move time instead of sleeping
 		return store(properties.idleTimeout(), () -> TimeUnit.MILLISECONDS.toNanos(clock.millis()), capacity,
 				createKeys, files.getIfAvailable(), persistence.mode() == PersistenceProperties.Mode.EVERY_STEP);
@@ -64,7 +66,7 @@ class SessionConfiguration {
 	 * The session store: in memory, and in files when {@code writer} is given ({@code null}: memory only). A session
 	 * that leaves it (deleted or expired) loses its file, gives its memory back and forgets its create key.
 	 */
-	static SessionStore store(Duration idleTimeout, Ticker ticker, SessionCapacity capacity, CreateKeys createKeys,
+	static SessionStore store(Duration idleTimeout, Ticker ticker, SessionCapacity capacity, MemoryCreateKeys createKeys,
 			SessionWriter writer, boolean everyStep) {
 		CaffeineSessionStore sessions = new CaffeineSessionStore(idleTimeout, ticker, session -> {
 			if (writer != null) {
@@ -73,6 +75,7 @@ class SessionConfiguration {
 			capacity.release(session);
 			createKeys.forget(session.id());
 		});
+		createKeys.answerWhile(sessions::holds);
 		return (writer != null) ? new PersistentSessionStore(sessions, writer, everyStep) : sessions;
 	}
 

@@ -41,7 +41,7 @@ class PatchSemanticsTorchTest {
 
 	private final SessionService service = new SessionService(new CaffeineSessionStore(Duration.ofHours(1),
 			() -> TimeUnit.MILLISECONDS.toNanos(this.clock.millis()), this.capacity::release), this.clock,
-			this.capacity, new CreateKeys());
+			this.capacity, new MemoryCreateKeys());
 
 	static Stream<String> files() throws IOException, URISyntaxException {
 		URL directory = PatchSemanticsTorchTest.class.getResource("/reference/schedules");

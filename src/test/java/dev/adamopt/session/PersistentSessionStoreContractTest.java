@@ -36,7 +36,7 @@ class PersistentSessionStoreContractTest extends SessionStoreContract {
 		}
 		this.writer = new SessionWriter(this.directory, true, clock);
 		return SessionConfiguration.store(idleTimeout, () -> TimeUnit.MILLISECONDS.toNanos(clock.millis()),
-				this.capacity, new CreateKeys(), this.writer, true);
+				this.capacity, new MemoryCreateKeys(), this.writer, true);
 	}
 
 	// what only this store does: its sessions' files

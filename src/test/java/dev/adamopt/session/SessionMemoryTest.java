@@ -39,7 +39,7 @@ class SessionMemoryTest {
 		this.budget = capacity.budget();
 		this.store = new CaffeineSessionStore(IDLE_TIMEOUT, () -> TimeUnit.MILLISECONDS.toNanos(this.clock.millis()),
 				capacity::release);
-		this.service = new SessionService(this.store, this.clock, capacity, new CreateKeys());
+		this.service = new SessionService(this.store, this.clock, capacity, new MemoryCreateKeys());
 		return this.service;
 	}
 

@@ -331,7 +331,7 @@ class SessionOwnersTest {
 
 	private Stack memoryOnly(KeyQuotas quotas, MemoryBudget budget) {
 		SessionCapacity capacity = new SessionCapacity(budget, 1000, 100, HistoryProperties.DEFAULT_SIZE, quotas);
-		CreateKeys createKeys = new CreateKeys();
+		MemoryCreateKeys createKeys = new MemoryCreateKeys();
 		SessionStore store = SessionConfiguration.store(IDLE_TIMEOUT,
 				() -> TimeUnit.MILLISECONDS.toNanos(this.clock.millis()), capacity, createKeys, null, false);
 		return new Stack(new SessionService(store, this.clock, capacity, createKeys), quotas, capacity, null, List.of());
@@ -344,7 +344,7 @@ class SessionOwnersTest {
 		SessionDirectory directory = SessionDirectory.open(this.dir, new SessionFile(FORMAT));
 		this.directories.add(directory);
 		SessionWriter writer = new SessionWriter(directory, true, this.clock);
-		CreateKeys createKeys = new CreateKeys();
+		MemoryCreateKeys createKeys = new MemoryCreateKeys();
 		SessionStore store = SessionConfiguration.store(IDLE_TIMEOUT,
 				() -> TimeUnit.MILLISECONDS.toNanos(this.clock.millis()), capacity, createKeys, writer, true);
 		SessionService service = new SessionService(store, this.clock, capacity, createKeys);

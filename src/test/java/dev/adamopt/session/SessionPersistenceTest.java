@@ -511,7 +511,7 @@ class SessionPersistenceTest {
 	private Stack open(boolean everyStep, SessionCapacity capacity) throws IOException {
 		SessionDirectory directory = SessionDirectory.open(this.dir, new SessionFile(FORMAT));
 		SessionWriter writer = new SessionWriter(directory, everyStep, this.clock);
-		CreateKeys createKeys = new CreateKeys();
+		MemoryCreateKeys createKeys = new MemoryCreateKeys();
 		SessionStore store = SessionConfiguration.store(IDLE_TIMEOUT,
 				() -> TimeUnit.MILLISECONDS.toNanos(this.clock.millis()), capacity, createKeys, writer, everyStep);
 		SessionService service = new SessionService(store, this.clock, capacity, createKeys);

@@ -37,7 +37,7 @@ class SessionServiceTest {
 
 	private final SessionService service = new SessionService(new CaffeineSessionStore(IDLE_TIMEOUT,
 			() -> TimeUnit.MILLISECONDS.toNanos(this.clock.millis()), this.capacity::release), this.clock,
-			this.capacity, new CreateKeys());
+			this.capacity, new MemoryCreateKeys());
 
 	private final ExecutorService executor = Executors.newFixedThreadPool(8);
 

@@ -23,7 +23,7 @@ class SessionVersionTest {
 
 	private final SessionCapacity capacity = SessionCapacity.unlimited();
 
-	private final CreateKeys createKeys = new CreateKeys();
+	private final MemoryCreateKeys createKeys = new MemoryCreateKeys();
 
 	private final SessionStore store = SessionConfiguration.store(Duration.ofHours(1),
 			() -> TimeUnit.MILLISECONDS.toNanos(this.clock.millis()), this.capacity, this.createKeys, null, false);

@@ -31,7 +31,7 @@ class TrainingFeaturesTest {
 
 	private final SessionService service = new SessionService(new CaffeineSessionStore(Duration.ofHours(1),
 			() -> TimeUnit.MILLISECONDS.toNanos(this.clock.millis()), this.capacity::release), this.clock,
-			this.capacity, new CreateKeys());
+			this.capacity, new MemoryCreateKeys());
 
 	private String create(String optimizerJson, Precision precision, Map<String, Tensor> parameters) {
 		OptimizerSettings settings = JSON.readValue(optimizerJson, OptimizerSettings.class);

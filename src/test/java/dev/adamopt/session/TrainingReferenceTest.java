@@ -46,7 +46,7 @@ class TrainingReferenceTest {
 
 	private final SessionService service = new SessionService(new CaffeineSessionStore(Duration.ofHours(1),
 			() -> TimeUnit.MILLISECONDS.toNanos(this.clock.millis()), this.capacity::release), this.clock,
-			this.capacity, new CreateKeys());
+			this.capacity, new MemoryCreateKeys());
 
 	static Stream<Arguments> cases() throws IOException, URISyntaxException {
 		URL directory = TrainingReferenceTest.class.getResource("/reference/training");
