@@ -101,7 +101,7 @@ final class HazelcastSessionStore implements SessionStore {
 		expireIdle();
 		PersistedSession saved = session.persisted();
 		// the owner makes its own copy and admits it under its limits: this one gives its memory and place back
-		this.member.capacity.release(session);
+		session.capacity().release(session);
 		Object added = call(session.id(), ClusterOperation.add(saved, now(), this.idleTimeout, this.member));
 		if (!Boolean.TRUE.equals(added)) {
 			throw CaffeineSessionStore.alreadyThere(session.id());
@@ -115,7 +115,7 @@ final class HazelcastSessionStore implements SessionStore {
 	@Override
 	public void restore(OptimizerSession session) {
 		PersistedSession saved = session.persisted();
-		this.member.capacity.release(session);
+		session.capacity().release(session);
 		call(session.id(), ClusterOperation.restore(saved, now(), this.idleTimeout, this.member));
 	}
 

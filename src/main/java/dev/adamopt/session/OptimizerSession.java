@@ -131,6 +131,11 @@ public final class OptimizerSession {
 		return this.id;
 	}
 
+	/** The capacity the session was admitted in, which it gives its place back to. */
+	SessionCapacity capacity() {
+		return this.capacity;
+	}
+
 	/** The name of the API key that created the session; {@code null} when it has no owner. Never changes. */
 	String owner() {
 		return this.owner;

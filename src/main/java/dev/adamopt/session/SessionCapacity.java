@@ -131,6 +131,17 @@ final class SessionCapacity {
 				KeyQuotas.none(unchecked));
 	}
 
+	/**
+	 * The capacity of a new session this node builds for another node to admit (a cluster's member that owns it): its
+	 * tensors are checked, its memory is counted here while it is built, but neither this node's number of sessions
+	 * nor its memory refuses it; the owner does, under its own limits.
+	 */
+	SessionCapacity forwarded() {
+		MemoryBudget unchecked = this.budget.unchecked();
+		return new SessionCapacity(unchecked, Integer.MAX_VALUE, this.maxTensorsPerSession, this.historySize,
+				KeyQuotas.none(unchecked));
+	}
+
 	void checkTensorCount(int count, String field) {
 		if (count > this.maxTensorsPerSession) {
 			throw new SessionException(Reason.TOO_MANY_TENSORS, "'" + field + "' names " + count + " tensors; a session "

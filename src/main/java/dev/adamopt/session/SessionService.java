@@ -22,14 +22,20 @@ public class SessionService {
 
 	private final Clock clock;
 
+	/** The capacity new and restored sessions are built in (see the constructor). */
 	private final SessionCapacity capacity;
 
 	private final CreateKeys createKeys;
 
+	/**
+	 * @param capacity the limits this node admits its sessions under; in a store {@linkplain
+	 * SessionStore#sharedWithOtherNodes() shared with other nodes} the node that owns a session admits it under its
+	 * own, and this node only builds it ({@link SessionCapacity#forwarded()})
+	 */
 	SessionService(SessionStore store, Clock clock, SessionCapacity capacity, CreateKeys createKeys) {
 		this.store = store;
 		this.clock = clock;
-		this.capacity = capacity;
+		this.capacity = store.sharedWithOtherNodes() ? capacity.forwarded() : capacity;
 		this.createKeys = createKeys;
 	}
 
