@@ -34,6 +34,9 @@ final class TestCluster implements AutoCloseable {
 
 	private final IntFunction<SessionCapacity> capacities;
 
+	/** Each member's session files, by its index ({@code null}: none). */
+	private final IntFunction<ClusterFiles> files;
+
 	private final List<HazelcastInstance> instances = new ArrayList<>();
 
 	private final List<ClusterMember> members = new ArrayList<>();
@@ -43,9 +46,15 @@ final class TestCluster implements AutoCloseable {
 	 * @param capacities each member's capacity, by its index
 	 */
 	TestCluster(int size, int backupCount, IntFunction<SessionCapacity> capacities) {
+		this(size, backupCount, capacities, index -> null);
+	}
+
+	/** @param files each member's session files, by its index ({@code null}: none) */
+	TestCluster(int size, int backupCount, IntFunction<SessionCapacity> capacities, IntFunction<ClusterFiles> files) {
 		this.ports = LoopbackPorts.free(size);
 		this.backupCount = backupCount;
 		this.capacities = capacities;
+		this.files = files;
 	}
 
 	/** Starts the next member and waits until it has joined the others. */
@@ -56,7 +65,8 @@ final class TestCluster implements AutoCloseable {
 				this.backupCount, Duration.ofSeconds(1), Duration.ofSeconds(8));
 		Config config = ClusterConfigs.member(properties);
 		config.setInstanceName(this.name + "-" + index);
-		ClusterMember member = new ClusterMember(this.capacities.apply(index), new ClusterCodec(MAPPER), null);
+		ClusterMember member = new ClusterMember(this.capacities.apply(index), new ClusterCodec(MAPPER),
+				this.files.apply(index));
 		HazelcastSessionStore.configure(config, this.backupCount, member);
 		HazelcastInstance instance = Hazelcast.newHazelcastInstance(config);
 		this.instances.add(instance);
@@ -77,6 +87,19 @@ final class TestCluster implements AutoCloseable {
 
 	HazelcastSessionStore store(int index, java.time.Clock clock, Duration idleTimeout) {
 		return new HazelcastSessionStore(instance(index), member(index), clock, idleTimeout);
+	}
+
+	/** Waits until no partition of the running members is migrating or short of its backups. */
+	void awaitSafe() {
+		await().atMost(60, TimeUnit.SECONDS)
+			.until(() -> this.instances.stream()
+				.filter(i -> i.getLifecycleService().isRunning())
+				.allMatch(i -> i.getPartitionService().isClusterSafe()));
+	}
+
+	/** Stops a member as a clean shutdown does: its partitions are handed over to the others first. */
+	void shutdown(int index) {
+		instance(index).shutdown();
 	}
 
 	/** Kills a member as a crash would: no goodbye, its partitions are not handed over. */
