@@ -1,11 +1,14 @@
 package dev.adamopt.session;
 
 import java.time.Clock;
+import java.time.Duration;
 
 import com.hazelcast.core.HazelcastInstance;
 import dev.adamopt.cluster.ClusterCustomizer;
 import dev.adamopt.cluster.ClusterProperties;
 import dev.adamopt.cluster.ConditionalOnHazelcastStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -21,6 +24,8 @@ import org.springframework.context.annotation.Configuration;
 @ConditionalOnHazelcastStore
 class ClusterSessionConfiguration {
 
+	private static final Logger log = LoggerFactory.getLogger(ClusterSessionConfiguration.class);
+
 	@Bean
 	ClusterMember clusterMember(SessionCapacity capacity, JsonMapper jsonMapper, ObjectProvider<SessionWriter> files,
 			PersistenceProperties persistence) {
@@ -35,9 +40,29 @@ class ClusterSessionConfiguration {
 	}
 
 	@Bean
-	SessionStore sessionStore(HazelcastInstance hazelcast, ClusterMember member, Clock clock,
+	HazelcastSessionStore sessionStore(HazelcastInstance hazelcast, ClusterMember member, Clock clock,
 			SessionConfiguration.SessionProperties properties) {
 		return new HazelcastSessionStore(hazelcast, member, clock, properties.idleTimeout());
+	}
+
+	/**
+	 * Each member removes its expired sessions (giving their memory back and deleting their files) every tenth of the
+	 * idle timeout, at most a minute apart; until then they are passed over as gone.
+	 */
+	@Bean(destroyMethod = "run")
+	Runnable sessionExpiry(HazelcastSessionStore store, SessionConfiguration.SessionProperties properties) {
+		Duration period = properties.idleTimeout().dividedBy(10);
+		if (period.compareTo(Duration.ofMinutes(1)) > 0) {
+			period = Duration.ofMinutes(1);
+		}
+		return SessionPersistence.Scheduler.thread("session-expiry").schedule(() -> {
+			try {
+				store.expireIdle();
+			}
+			catch (RuntimeException ex) {
+				log.warn("Removing expired sessions failed; tried again in the next period", ex);
+			}
+		}, period.isZero() ? Duration.ofSeconds(1) : period);
 	}
 
 }

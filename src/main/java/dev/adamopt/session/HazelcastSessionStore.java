@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
 
+import com.hazelcast.aggregation.Aggregators;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.InMemoryFormat;
 import com.hazelcast.config.MapConfig;
@@ -97,7 +98,6 @@ final class HazelcastSessionStore implements SessionStore {
 
 	@Override
 	public void add(OptimizerSession session) {
-		expireIdle();
 		PersistedSession saved = session.persisted();
 		// the owner makes its own copy and admits it under its limits: this one gives its memory and place back
 		this.member.capacity.release(session);
@@ -158,8 +158,7 @@ final class HazelcastSessionStore implements SessionStore {
 
 	@Override
 	public long size() {
-		expireIdle();
-		return this.sessions.size();
+		return this.sessions.aggregate(Aggregators.count(), new Live(now(), this.idleTimeout));
 	}
 
 	@Override
@@ -212,11 +211,16 @@ final class HazelcastSessionStore implements SessionStore {
 		}
 	}
 
-	/** Removes the sessions unused for the idle timeout, on every member. */
+	/**
+	 * Removes the sessions this member owns that were unused for the idle timeout (each member sweeps its own: see
+	 * {@link ClusterSessionConfiguration}); until then they are passed over as if gone, and removed when next named.
+	 */
 	void expireIdle() {
 		long now = now();
-		this.sessions.executeOnEntries(ClusterOperation.expire(now, this.idleTimeout, this.member),
-				new Expired(now, this.idleTimeout));
+		Set<String> expired = this.sessions.localKeySet(new Expired(now, this.idleTimeout));
+		if (!expired.isEmpty()) {
+			this.sessions.executeOnKeys(expired, ClusterOperation.expire(now, this.idleTimeout, this.member));
+		}
 	}
 
 	/**
@@ -283,6 +287,17 @@ final class HazelcastSessionStore implements SessionStore {
 				return false;
 			}
 			return this.after == null || copy.session.key().compareTo(this.after) > 0;
+		}
+
+	}
+
+	/** The sessions used within the idle timeout. */
+	record Live(long now, long idleTimeout) implements Predicate<String, ClusterSession> {
+
+		@Override
+		public boolean apply(Map.Entry<String, ClusterSession> entry) {
+			ClusterSession copy = entry.getValue();
+			return copy != null && !copy.expired(this.now, this.idleTimeout);
 		}
 
 	}
