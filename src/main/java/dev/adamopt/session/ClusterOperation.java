@@ -183,6 +183,15 @@ final class ClusterOperation implements EntryProcessor<String, ClusterSession, O
 		return this.backup ? null : new Answer(result);
 	}
 
+	/** Whether it may change the map: anything but a look or an operation that changes nothing. */
+	boolean changes() {
+		return switch (this.kind) {
+			case LOOK, TOUCH -> false;
+			case APPLY -> this.operation.changes();
+			default -> true;
+		};
+	}
+
 	@Override
 	public EntryProcessor<String, ClusterSession, Object> getBackupProcessor() {
 		return switch (this.kind) {

@@ -10,14 +10,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.function.Consumer;
 
 import com.hazelcast.aggregation.Aggregators;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.InMemoryFormat;
 import com.hazelcast.config.MapConfig;
+import com.hazelcast.core.HazelcastException;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import com.hazelcast.core.IndeterminateOperationStateException;
 import com.hazelcast.core.MemberLeftException;
 import com.hazelcast.map.IMap;
@@ -56,9 +57,6 @@ final class HazelcastSessionStore implements SessionStore {
 
 	/** How often an operation whose fate a member's departure left unknown is sent again, under its guard. */
 	private static final int ATTEMPTS = 5;
-
-	/** The prefix of the store's own idempotency keys (a client's key would have to guess 122 random bits). */
-	private static final String GUARD_PREFIX = "adam-cluster-step:";
 
 	private final IMap<String, ClusterSession> sessions;
 
@@ -134,7 +132,7 @@ final class HazelcastSessionStore implements SessionStore {
 	@SuppressWarnings("unchecked")
 	private static <T> SessionOperation<T> guarded(SessionOperation<T> action) {
 		if (action instanceof SessionOperation.Step step && step.key() == null) {
-			IdempotencyKey guard = new IdempotencyKey(GUARD_PREFIX + UUID.randomUUID(), 0);
+			IdempotencyKey guard = IdempotencyKey.guard();
 			return (SessionOperation<T>) new SessionOperation.Step(step.parameters(), step.gradients(), step.loss(),
 					guard, step.ifMatch(), step.now());
 		}
@@ -233,13 +231,31 @@ final class HazelcastSessionStore implements SessionStore {
 				return this.sessions.executeOnKey(id, operation);
 			}
 			catch (RuntimeException ex) {
-				if (attempt == ATTEMPTS || !interruptedByADeparture(ex)) {
-					throw ex;
+				if (attempt < ATTEMPTS && interruptedByADeparture(ex)) {
+					log.info("An operation on session {} was interrupted by a member leaving ({}); sending it again",
+							id, ex.getClass().getSimpleName());
+					continue;
 				}
-				log.info("An operation on session {} was interrupted by a member leaving ({}); sending it again",
-						id, ex.getClass().getSimpleName());
+				if (ex instanceof HazelcastException || ex instanceof HazelcastInstanceNotActiveException) {
+					throw unavailable(id, operation, ex);
+				}
+				throw ex;
 			}
 		}
+	}
+
+	/** The cluster could not carry out the operation: a 503 that says what the caller can do. */
+	private static SessionException unavailable(String id, ClusterOperation operation, RuntimeException ex) {
+		log.warn("The cluster could not carry out an operation on session {}", id, ex);
+		boolean unknown = ex instanceof IndeterminateOperationStateException
+				|| ex.getCause() instanceof MemberLeftException;
+		String fate = (unknown && operation.changes())
+				? "the change may or may not have been made: GET the session to see its step and version, then retry "
+						+ "(a step retried with the same Idempotency-Key is answered, not applied twice)"
+				: "nothing was changed: retry in a few seconds";
+		return new SessionException(SessionException.Reason.CLUSTER_UNAVAILABLE,
+				"the cluster could not carry out the request (members are leaving or joining, or too few are left); "
+						+ fate);
 	}
 
 	/** Whether a member's departure left the operation's fate unknown (Hazelcast wraps some of those). */
