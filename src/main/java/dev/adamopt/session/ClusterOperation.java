@@ -148,20 +148,10 @@ final class ClusterOperation implements EntryProcessor<String, ClusterSession, O
 			return Boolean.FALSE;
 		}
 		// the owner admits the session under its limits; a backup must keep it whatever it holds already
-		SessionCapacity capacity = this.backup ? this.member.replicas : this.member.capacity;
-		String owner = OptimizerSession.owner(this.added);
-		capacity.admit(owner);
-		OptimizerSession session;
-		try {
-			session = OptimizerSession.restore(this.added, 0, capacity);
-		}
-		catch (RuntimeException | Error ex) {
-			capacity.leave(owner);
-			throw ex;
-		}
-		entry.setValue(this.member.hold(session, capacity, this.now));
+		ClusterSession copy = this.member.hold(this.added, this.backup, this.now);
+		entry.setValue(copy);
 		if (!this.backup) {
-			this.member.changed(session);
+			this.member.changed(copy.session);
 		}
 		return Boolean.TRUE;
 	}
