@@ -134,7 +134,8 @@ final class ClusterOperation implements EntryProcessor<String, ClusterSession, O
 			case EXPIRE:
 				return Boolean.FALSE;
 			case TOUCH:
-				if (copy != null) {
+				// as the owner decided: another key's look is not a use
+				if (copy != null && this.caller.mayUse(copy.session.owner())) {
 					copy.lastUsed = this.now;
 				}
 				return null;
