@@ -48,6 +48,8 @@ VOLUME /app/data
 
 USER 10001:10001
 EXPOSE 8080
+# The cluster port of adam.store=hazelcast (README, Cluster): open it between the nodes only.
+EXPOSE 5701
 
 # Extra JVM flags, split on whitespace (no quoting inside). They come after
 # the defaults below, so e.g. JAVA_OPTS=-XX:MaxRAMPercentage=50 overrides them.
@@ -66,4 +68,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 # Heap is sized from the container memory limit; exit on OOM so the
 # orchestrator restarts the container instead of leaving a broken JVM (the
 # sessions come back from /app/data, less at most one persistence interval).
-ENTRYPOINT ["sh", "-c", "exec java -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError $JAVA_OPTS org.springframework.boot.loader.launch.JarLauncher \"$@\"", "app"]
+# The --add-opens/--add-exports are what Hazelcast (adam.store=hazelcast) asks of Java 17 (java -jar gets them from
+# the jar's manifest; this entry point starts the extracted layers, so it passes them); harmless without a cluster.
+ENV HAZELCAST_JVM_FLAGS="--add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.management/sun.management=ALL-UNNAMED --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED"
+ENTRYPOINT ["sh", "-c", "exec java -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError $HAZELCAST_JVM_FLAGS $JAVA_OPTS org.springframework.boot.loader.launch.JarLauncher \"$@\"", "app"]

@@ -31,4 +31,9 @@ class ClusterConfiguration {
 		return Hazelcast.newHazelcastInstance(hazelcastConfig);
 	}
 
+	@Bean
+	ClusterHealthIndicator clusterHealthIndicator(HazelcastInstance hazelcastInstance) {
+		return new ClusterHealthIndicator(hazelcastInstance);
+	}
+
 }

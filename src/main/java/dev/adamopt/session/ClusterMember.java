@@ -30,9 +30,23 @@ final class ClusterMember {
 		this.files = files;
 	}
 
-	/** A new copy held here: a session just added, its backup, or a copy that moved here. */
-	ClusterSession hold(OptimizerSession session, SessionCapacity countedIn, long lastUsed) {
-		ClusterSession copy = new ClusterSession(session, countedIn, lastUsed);
+	/**
+	 * A new copy held here of a session as its file holds it: a session just added (admitted under this member's
+	 * limits) or one this member must keep (a backup, a copy that moved here: counted, never refused).
+	 */
+	ClusterSession hold(PersistedSession saved, boolean mustKeep, long lastUsed) {
+		SessionCapacity capacity = mustKeep ? this.replicas : this.capacity;
+		String owner = OptimizerSession.owner(saved);
+		capacity.admit(owner);
+		OptimizerSession session;
+		try {
+			session = OptimizerSession.restore(saved, 0, capacity);
+		}
+		catch (RuntimeException | Error ex) {
+			capacity.leave(owner);
+			throw ex;
+		}
+		ClusterSession copy = new ClusterSession(session, capacity, lastUsed);
 		this.held.put(session.id(), new WeakReference<>(copy));
 		return copy;
 	}

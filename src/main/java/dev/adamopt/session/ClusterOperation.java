@@ -134,7 +134,8 @@ final class ClusterOperation implements EntryProcessor<String, ClusterSession, O
 			case EXPIRE:
 				return Boolean.FALSE;
 			case TOUCH:
-				if (copy != null) {
+				// as the owner decided: another key's look is not a use
+				if (copy != null && this.caller.mayUse(copy.session.owner())) {
 					copy.lastUsed = this.now;
 				}
 				return null;
@@ -148,20 +149,10 @@ final class ClusterOperation implements EntryProcessor<String, ClusterSession, O
 			return Boolean.FALSE;
 		}
 		// the owner admits the session under its limits; a backup must keep it whatever it holds already
-		SessionCapacity capacity = this.backup ? this.member.replicas : this.member.capacity;
-		String owner = OptimizerSession.owner(this.added);
-		capacity.admit(owner);
-		OptimizerSession session;
-		try {
-			session = OptimizerSession.restore(this.added, 0, capacity);
-		}
-		catch (RuntimeException | Error ex) {
-			capacity.leave(owner);
-			throw ex;
-		}
-		entry.setValue(this.member.hold(session, capacity, this.now));
+		ClusterSession copy = this.member.hold(this.added, this.backup, this.now);
+		entry.setValue(copy);
 		if (!this.backup) {
-			this.member.changed(session);
+			this.member.changed(copy.session);
 		}
 		return Boolean.TRUE;
 	}
@@ -181,6 +172,15 @@ final class ClusterOperation implements EntryProcessor<String, ClusterSession, O
 			}
 		}
 		return this.backup ? null : new Answer(result);
+	}
+
+	/** Whether it may change the map: anything but a look or an operation that changes nothing. */
+	boolean changes() {
+		return switch (this.kind) {
+			case LOOK, TOUCH -> false;
+			case APPLY -> this.operation.changes();
+			default -> true;
+		};
 	}
 
 	@Override

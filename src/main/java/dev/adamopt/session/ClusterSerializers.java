@@ -108,19 +108,7 @@ final class ClusterSerializers {
 		@Override
 		public ClusterSession read(ObjectDataInput in) throws IOException {
 			long lastUsed = in.readLong();
-			PersistedSession saved = this.member.codec.readSession(in);
-			SessionCapacity replicas = this.member.replicas;
-			String owner = OptimizerSession.owner(saved);
-			replicas.admit(owner);
-			OptimizerSession session;
-			try {
-				session = OptimizerSession.restore(saved, 0, replicas);
-			}
-			catch (RuntimeException | Error ex) {
-				replicas.leave(owner);
-				throw ex;
-			}
-			return this.member.hold(session, replicas, lastUsed);
+			return this.member.hold(this.member.codec.readSession(in), true, lastUsed);
 		}
 
 	}

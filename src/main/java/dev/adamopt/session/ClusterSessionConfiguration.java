@@ -1,11 +1,14 @@
 package dev.adamopt.session;
 
 import java.time.Clock;
+import java.time.Duration;
 
 import com.hazelcast.core.HazelcastInstance;
 import dev.adamopt.cluster.ClusterCustomizer;
 import dev.adamopt.cluster.ClusterProperties;
 import dev.adamopt.cluster.ConditionalOnHazelcastStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -20,6 +23,8 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnHazelcastStore
 class ClusterSessionConfiguration {
+
+	private static final Logger log = LoggerFactory.getLogger(ClusterSessionConfiguration.class);
 
 	@Bean
 	ClusterMember clusterMember(SessionCapacity capacity, JsonMapper jsonMapper, ObjectProvider<SessionWriter> files,
@@ -44,6 +49,26 @@ class ClusterSessionConfiguration {
 	@Bean
 	ClusterCreateKeys createKeys(HazelcastInstance hazelcast, HazelcastSessionStore store) {
 		return new ClusterCreateKeys(hazelcast, store);
+	}
+
+	/**
+	 * Each member removes its expired sessions (giving their memory back and deleting their files) every tenth of the
+	 * idle timeout, at most a minute apart; until then they are passed over as gone.
+	 */
+	@Bean(destroyMethod = "run")
+	Runnable sessionExpiry(HazelcastSessionStore store, SessionConfiguration.SessionProperties properties) {
+		Duration period = properties.idleTimeout().dividedBy(10);
+		if (period.compareTo(Duration.ofMinutes(1)) > 0) {
+			period = Duration.ofMinutes(1);
+		}
+		return SessionPersistence.Scheduler.thread("session-expiry").schedule(() -> {
+			try {
+				store.expireIdle();
+			}
+			catch (RuntimeException ex) {
+				log.warn("Removing expired sessions failed; tried again in the next period", ex);
+			}
+		}, period.isZero() ? Duration.ofSeconds(1) : period);
 	}
 
 }

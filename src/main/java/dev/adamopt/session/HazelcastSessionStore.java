@@ -10,13 +10,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.function.Consumer;
 
+import com.hazelcast.aggregation.Aggregators;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.InMemoryFormat;
 import com.hazelcast.config.MapConfig;
+import com.hazelcast.core.HazelcastException;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import com.hazelcast.core.IndeterminateOperationStateException;
 import com.hazelcast.core.MemberLeftException;
 import com.hazelcast.map.IMap;
@@ -55,9 +57,6 @@ final class HazelcastSessionStore implements SessionStore {
 
 	/** How often an operation whose fate a member's departure left unknown is sent again, under its guard. */
 	private static final int ATTEMPTS = 5;
-
-	/** The prefix of the store's own idempotency keys (a client's key would have to guess 122 random bits). */
-	private static final String GUARD_PREFIX = "adam-cluster-step:";
 
 	private final IMap<String, ClusterSession> sessions;
 
@@ -98,7 +97,6 @@ final class HazelcastSessionStore implements SessionStore {
 
 	@Override
 	public void add(OptimizerSession session) {
-		expireIdle();
 		PersistedSession saved = session.persisted();
 		// the owner makes its own copy and admits it under its limits: this one gives its memory and place back
 		session.capacity().release(session);
@@ -146,7 +144,7 @@ final class HazelcastSessionStore implements SessionStore {
 	@SuppressWarnings("unchecked")
 	private static <T> SessionOperation<T> guarded(SessionOperation<T> action) {
 		if (action instanceof SessionOperation.Step step && step.key() == null) {
-			IdempotencyKey guard = new IdempotencyKey(GUARD_PREFIX + UUID.randomUUID(), 0);
+			IdempotencyKey guard = IdempotencyKey.guard();
 			return (SessionOperation<T>) new SessionOperation.Step(step.parameters(), step.gradients(), step.loss(),
 					guard, step.ifMatch(), step.now());
 		}
@@ -170,8 +168,7 @@ final class HazelcastSessionStore implements SessionStore {
 
 	@Override
 	public long size() {
-		expireIdle();
-		return this.sessions.size();
+		return this.sessions.aggregate(Aggregators.count(), new Live(now(), this.idleTimeout));
 	}
 
 	@Override
@@ -224,11 +221,16 @@ final class HazelcastSessionStore implements SessionStore {
 		}
 	}
 
-	/** Removes the sessions unused for the idle timeout, on every member. */
+	/**
+	 * Removes the sessions this member owns that were unused for the idle timeout (each member sweeps its own: see
+	 * {@link ClusterSessionConfiguration}); until then they are passed over as if gone, and removed when next named.
+	 */
 	void expireIdle() {
 		long now = now();
-		this.sessions.executeOnEntries(ClusterOperation.expire(now, this.idleTimeout, this.member),
-				new Expired(now, this.idleTimeout));
+		Set<String> expired = this.sessions.localKeySet(new Expired(now, this.idleTimeout));
+		if (!expired.isEmpty()) {
+			this.sessions.executeOnKeys(expired, ClusterOperation.expire(now, this.idleTimeout, this.member));
+		}
 	}
 
 	/**
@@ -241,13 +243,31 @@ final class HazelcastSessionStore implements SessionStore {
 				return this.sessions.executeOnKey(id, operation);
 			}
 			catch (RuntimeException ex) {
-				if (attempt == ATTEMPTS || !interruptedByADeparture(ex)) {
-					throw ex;
+				if (attempt < ATTEMPTS && interruptedByADeparture(ex)) {
+					log.info("An operation on session {} was interrupted by a member leaving ({}); sending it again",
+							id, ex.getClass().getSimpleName());
+					continue;
 				}
-				log.info("An operation on session {} was interrupted by a member leaving ({}); sending it again",
-						id, ex.getClass().getSimpleName());
+				if (ex instanceof HazelcastException || ex instanceof HazelcastInstanceNotActiveException) {
+					throw unavailable(id, operation, ex);
+				}
+				throw ex;
 			}
 		}
+	}
+
+	/** The cluster could not carry out the operation: a 503 that says what the caller can do. */
+	private static SessionException unavailable(String id, ClusterOperation operation, RuntimeException ex) {
+		log.warn("The cluster could not carry out an operation on session {}", id, ex);
+		boolean unknown = ex instanceof IndeterminateOperationStateException
+				|| ex.getCause() instanceof MemberLeftException;
+		String fate = (unknown && operation.changes())
+				? "the change may or may not have been made: GET the session to see its step and version, then retry "
+						+ "(a step retried with the same Idempotency-Key is answered, not applied twice)"
+				: "nothing was changed: retry in a few seconds";
+		return new SessionException(SessionException.Reason.CLUSTER_UNAVAILABLE,
+				"the cluster could not carry out the request (members are leaving or joining, or too few are left); "
+						+ fate);
 	}
 
 	/** Whether a member's departure left the operation's fate unknown (Hazelcast wraps some of those). */
@@ -295,6 +315,17 @@ final class HazelcastSessionStore implements SessionStore {
 				return false;
 			}
 			return this.after == null || copy.session.key().compareTo(this.after) > 0;
+		}
+
+	}
+
+	/** The sessions used within the idle timeout. */
+	record Live(long now, long idleTimeout) implements Predicate<String, ClusterSession> {
+
+		@Override
+		public boolean apply(Map.Entry<String, ClusterSession> entry) {
+			ClusterSession copy = entry.getValue();
+			return copy != null && !copy.expired(this.now, this.idleTimeout);
 		}
 
 	}

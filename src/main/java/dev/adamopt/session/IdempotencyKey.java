@@ -1,5 +1,7 @@
 package dev.adamopt.session;
 
+import java.util.UUID;
+
 /**
  * A client's key for one request, so that a retry is answered, not applied again.
  *
@@ -15,6 +17,22 @@ public record IdempotencyKey(String key, long digest) {
 		if (key == null || key.isEmpty() || key.length() > MAX_LENGTH) {
 			throw new IllegalArgumentException("an idempotency key has 1 to " + MAX_LENGTH + " characters");
 		}
+	}
+
+	/**
+	 * The prefix of the keys a store gives the steps that come without one ({@link HazelcastSessionStore}): such a key
+	 * guards the step against being applied twice when it is sent again, and is not the client's, so a session does
+	 * not remember it among the client's older keys.
+	 */
+	static final String GUARD_PREFIX = "adam-guard:";
+
+	/** A new guard key (122 random bits). */
+	static IdempotencyKey guard() {
+		return new IdempotencyKey(GUARD_PREFIX + UUID.randomUUID(), 0);
+	}
+
+	static boolean isGuard(String key) {
+		return key.startsWith(GUARD_PREFIX);
 	}
 
 	/** A 64-bit hash of the key (FNV-1a over its characters), to remember older keys in little space. */

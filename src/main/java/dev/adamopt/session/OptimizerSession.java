@@ -421,10 +421,13 @@ public final class OptimizerSession {
 				this.version++;
 				this.bytes += reservation.commit();
 				if (this.latest != null) {
-					// the previous keyed step becomes an older one: its key is remembered, its answer given back
-					this.olderKeys[this.olderCount % OLDER_KEYS] = this.latest.hash;
-					this.olderSteps[this.olderCount % OLDER_KEYS] = this.latest.step;
-					this.olderCount++;
+					// the previous keyed step becomes an older one: its key is remembered (unless it was a store's
+					// guard, not the client's), its answer given back
+					if (!IdempotencyKey.isGuard(this.latest.key)) {
+						this.olderKeys[this.olderCount % OLDER_KEYS] = this.latest.hash;
+						this.olderSteps[this.olderCount % OLDER_KEYS] = this.latest.step;
+						this.olderCount++;
+					}
 					this.bytes -= this.latest.answerBytes;
 					this.budget.release(this.latest.answerBytes);
 					this.latest = null;

@@ -54,7 +54,13 @@ public final class SessionException extends RuntimeException {
 		 * With every-step persistence, the session's file could not be written: a new session was not created; a
 		 * change to a session was made in memory and is written later (the message says which).
 		 */
-		NOT_PERSISTED
+		NOT_PERSISTED,
+
+		/**
+		 * A cluster's store could not carry out the operation: members are leaving or joining, or too few are left
+		 * (the message says whether the operation may have been applied).
+		 */
+		CLUSTER_UNAVAILABLE
 
 	}
 

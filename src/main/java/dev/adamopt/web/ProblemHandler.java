@@ -67,6 +67,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 			case IDEMPOTENCY_KEY_OUTDATED -> ProblemType.IDEMPOTENCY_KEY_OUTDATED;
 			case PRECONDITION_FAILED -> ProblemType.PRECONDITION_FAILED;
 			case NOT_PERSISTED -> ProblemType.PERSISTENCE_FAILED;
+			case CLUSTER_UNAVAILABLE -> ProblemType.CLUSTER_UNAVAILABLE;
 		};
 		return problem(type, ex.getMessage());
 	}

@@ -79,6 +79,8 @@ public enum ProblemType {
 
 	PERSISTENCE_FAILED(HttpStatus.SERVICE_UNAVAILABLE, "persistence-failed", "Not written to disk"),
 
+	CLUSTER_UNAVAILABLE(HttpStatus.SERVICE_UNAVAILABLE, "cluster-unavailable", "Cluster unavailable"),
+
 	INTERNAL_ERROR(HttpStatus.INTERNAL_SERVER_ERROR, "internal-error", "Internal error");
 
 	/** Problem types are documented in the README under this path. */

@@ -15,6 +15,8 @@ import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.DataSerializable;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -57,6 +59,13 @@ class ClusterConfigurationTest {
 				assertThat(member.getCluster().getLocalMember().getAddress().getPort()).isEqualTo(port);
 				assertThat(member.getCluster().getMembers()).hasSize(1);
 				assertThat(member.getConfig().getProperty("hazelcast.heartbeat.interval.seconds")).isEqualTo("1");
+				// health's cluster component names this member and the members it sees
+				Health health = context.getBean(ClusterHealthIndicator.class).health();
+				assertThat(health.getStatus()).isEqualTo(Status.UP);
+				assertThat(health.getDetails()).containsEntry("name", "spring-" + port)
+					.containsEntry("member", "127.0.0.1:" + port)
+					.containsEntry("members", List.of("127.0.0.1:" + port))
+					.containsEntry("safe", true);
 				assertThat(member.getConfig().getMapConfig("tensors").getInMemoryFormat())
 					.as("from the customizer").isEqualTo(InMemoryFormat.BINARY);
 				assertThat(member.getConfig().getMapConfig("tensors").getBackupCount())
@@ -76,7 +85,9 @@ class ClusterConfigurationTest {
 					.containsExactly(BulkCodecTest.bits(tensors.get("b").float32()));
 			});
 		assertThat(started).singleElement()
-			.satisfies(member -> assertThat(member.getLifecycleService().isRunning()).isFalse());
+			.satisfies(member -> assertThat(member.getLifecycleService().isRunning()).isFalse())
+			.satisfies(member -> assertThat(new ClusterHealthIndicator(member).health().getStatus())
+				.as("a stopped member").isEqualTo(Status.DOWN));
 	}
 
 	@Configuration(proxyBeanMethods = false)

@@ -1,0 +1,85 @@
+package dev.adamopt.session;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+
+import dev.adamopt.kernel.Algorithm;
+import dev.adamopt.kernel.Hyperparameters;
+import dev.adamopt.kernel.Precision;
+import dev.adamopt.session.SessionException.Reason;
+import dev.adamopt.tensor.Tensor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+/** What only the Hazelcast store does, beside the store contract. */
+class HazelcastSessionStoreTest {
+
+	private final Clock clock = Clock.fixed(Instant.parse("2026-03-01T00:00:00Z"), ZoneOffset.UTC);
+
+	private TestCluster cluster;
+
+	@AfterEach
+	void stop() {
+		if (this.cluster != null) {
+			this.cluster.close();
+		}
+	}
+
+	@Test
+	void aStepWithoutTheClientsKeyShouldAnswerAsAppliedNotAsAReplayAndLeaveTheSessionsKeysToTheClient() {
+		this.cluster = new TestCluster(1, 0, index -> SessionCapacity.unlimited());
+		this.cluster.start();
+		HazelcastSessionStore store = this.cluster.store(0, this.clock, Duration.ofHours(1));
+		store.add(held("s"));
+		StepResult first = store.apply("s", step(null)).orElseThrow();
+		assertThat(first.replayed()).isFalse();
+		assertThat(first.step()).isEqualTo(1);
+		// the client's own key works as on one node: a retry is answered again, with Idempotent-Replayed
+		IdempotencyKey key = new IdempotencyKey("client-key", 42);
+		StepResult keyed = store.apply("s", step(key)).orElseThrow();
+		StepResult retry = store.apply("s", step(key)).orElseThrow();
+		assertThat(keyed.replayed()).isFalse();
+		assertThat(retry.replayed()).isTrue();
+		assertThat(retry.step()).isEqualTo(keyed.step()).isEqualTo(2);
+		// the store's guards of unkeyed steps do not push the client's key out of the ones the session remembers
+		for (int i = 0; i < OptimizerSession.OLDER_KEYS + 2; i++) {
+			store.apply("s", step(null)).orElseThrow();
+		}
+		SessionException outdated = catchThrowableOfType(SessionException.class, () -> store.apply("s", step(key)));
+		assertThat(outdated.reason()).isEqualTo(Reason.IDEMPOTENCY_KEY_OUTDATED);
+	}
+
+	@Test
+	void aMemberThatIsShutDownShouldAnswerClusterUnavailableSayingNothingWasChanged() {
+		this.cluster = new TestCluster(1, 0, index -> SessionCapacity.unlimited());
+		this.cluster.start();
+		HazelcastSessionStore store = this.cluster.store(0, this.clock, Duration.ofHours(1));
+		store.add(held("s"));
+		this.cluster.instance(0).shutdown();
+		SessionException refused = catchThrowableOfType(SessionException.class, () -> store.apply("s", step(null)));
+		assertThat(refused.reason()).isEqualTo(Reason.CLUSTER_UNAVAILABLE);
+		assertThat(refused.getMessage()).contains("nothing was changed", "retry");
+	}
+
+	private OptimizerSession held(String id) {
+		OptimizerSession session = new OptimizerSession(id, null, OptimizerConfig.create(
+				Hyperparameters.defaults(Algorithm.ADAM), List.of(), null, null, NonFinitePolicy.ERROR),
+				Precision.FLOAT64, this.clock.instant(), SessionCapacity.unlimited());
+		session.holdParameters(Map.of("w", Tensor.ofFloat64(new int[] { 2 }, new double[] { 1, 2 })), null,
+				this.clock.instant());
+		return session;
+	}
+
+	private SessionOperation.Step step(IdempotencyKey key) {
+		return new SessionOperation.Step(null, Map.of("dw", Tensor.ofFloat64(new int[] { 2 }, new double[] { 0.5, -1 })),
+				Double.NaN, key, null, this.clock.instant());
+	}
+
+}
