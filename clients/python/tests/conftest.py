@@ -3,7 +3,9 @@
 README's Authentication section)."""
 
 import http.client
+import json
 import os
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -45,14 +47,17 @@ def json_service(url, key):
 
 class Proxy:
     """An HTTP proxy in front of the service on a loopback port that does, to the requests a rule matches, what
-    the rule says: forward them and drop the answer (the service acted, the client never hears), close the
-    connection without forwarding, or answer a status itself. Every request it sees is recorded."""
+    the rule says: forward them and drop the answer (the service acted, the client never hears), forward them and
+    never answer, close the connection without forwarding, or answer a status itself, before or after forwarding.
+    Every request it sees is recorded. Two proxies in front of one service are two nodes of a cluster: each serves
+    every session."""
 
     def __init__(self, upstream):
         self.upstream = urlsplit(upstream)
         self.rules = []  # [method, path suffix, [actions...]]
         self.seen = []  # (method, path, headers) of every request
         self.lock = threading.Lock()
+        self.closing = threading.Event()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -70,16 +75,9 @@ class Proxy:
                 if action == "close":
                     self.close_connection = True
                     return
-                if isinstance(action, tuple):  # (status, headers): the proxy answers
-                    status, headers = action
-                    payload = b'{"status": %d, "title": "injected by the test proxy"}' % status
-                    self.send_response(status)
-                    for name, value in headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Type", "application/problem+json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
+                forwarded = isinstance(action, tuple) and action[0] == "forward"
+                if isinstance(action, tuple) and not forwarded:  # (status, headers): the proxy answers
+                    self.answer(*action)
                     return
                 connection = http.client.HTTPConnection(proxy.upstream.hostname, proxy.upstream.port, timeout=60)
                 try:
@@ -92,10 +90,27 @@ class Proxy:
                 if action == "drop":  # the service has acted; the client loses the answer
                     self.close_connection = True
                     return
+                if action == "hang":  # the service has acted; the client waits for an answer that never comes
+                    proxy.closing.wait(60)
+                    self.close_connection = True
+                    return
+                if forwarded:  # the service has acted; the proxy answers ("forward", status, headers[, problem])
+                    self.answer(*action[1:])
+                    return
                 self.send_response(answer.status)
                 for name, value in answer.getheaders():
                     if name.lower() not in ("transfer-encoding", "connection", "content-length", "date"):
                         self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def answer(self, status, headers, problem=None):
+                payload = json.dumps(problem or {"status": status, "title": "injected by the test proxy"}).encode()
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Type", "application/problem+json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
@@ -110,7 +125,8 @@ class Proxy:
 
     def on(self, method, suffix, *actions):
         """The next requests of ``method`` whose path ends with ``suffix`` get ``actions``, one each, in order:
-        ``"drop"``, ``"close"`` or ``(status, headers)``; later ones are forwarded."""
+        ``"drop"``, ``"hang"``, ``"close"``, ``(status, headers[, problem])`` or ``("forward", status, headers[,
+        problem])``; later ones are forwarded."""
         with self.lock:
             self.rules.append([method, suffix, list(actions)])
 
@@ -125,6 +141,7 @@ class Proxy:
             return [(m, p, h) for m, p, h in self.seen if m == method and p.split("?")[0].endswith(suffix)]
 
     def close(self):
+        self.closing.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -134,3 +151,20 @@ def proxy(url):
     proxy = Proxy(url)
     yield proxy
     proxy.close()
+
+
+@pytest.fixture
+def second_proxy(url):
+    """Another node in front of the same service."""
+    proxy = Proxy(url)
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def dead_node():
+    """The URL of a node that is down: a loopback port bound but not listening, so connections to it are refused
+    (and no other process can take the port while the test runs)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{bound.getsockname()[1]}"

@@ -1,4 +1,5 @@
-"""HTTP for the client: one connection reused, retries that never apply a step twice, answers read in one go."""
+"""HTTP for the client: one connection reused, retries that never apply a step twice (on the same node or on
+another node of a cluster), answers read in one go."""
 
 import email.utils
 import http.client
@@ -17,8 +18,20 @@ JSON = "application/json"
 OCTET = "application/octet-stream"
 PROBLEM = "application/problem+json"
 
-#: statuses after which a request is sent again: the service did not act on it (429, 503)
+#: statuses after which a request is sent again, to the same node: the service did not act on it (429, 503), or the
+#: cluster could not carry it out (503 /problems/cluster-unavailable: a step or a create may have been applied, and
+#: its retry under the same Idempotency-Key is answered, not applied again)
 RETRY_STATUSES = (429, 503)
+
+
+def node_urls(urls):
+    """The nodes' base URLs from one URL, several separated by commas, or a list of them; at least one."""
+    if isinstance(urls, str):
+        urls = urls.split(",")
+    nodes = [url.strip() for url in urls if url and url.strip()]
+    if not nodes:
+        raise ValueError(f"no service URL in {urls!r}")
+    return nodes
 
 
 class ProblemError(Exception):
@@ -125,11 +138,19 @@ def retry_after(headers, now=None):
 
 
 class Transport:
-    """Requests to one service: its base URL, the API key, timeouts and the retry policy."""
+    """Requests to one service, on one node or on any of a cluster's nodes: their base URLs, the API key, timeouts
+    and the retry policy.
 
-    def __init__(self, url, api_key=None, timeout=60.0, retries=5, backoff=0.1, max_backoff=10.0, http=None,
+    ``urls`` is one URL, several separated by commas, or a list: nodes of one cluster, each of which serves every
+    session. Requests go to one node at a time; a request that cannot get its answer from a node (it cannot
+    connect, the connection breaks, the answer times out) is sent again to the next node, with the same
+    Idempotency-Key, and the node that answers serves the next requests too.
+    """
+
+    def __init__(self, urls, api_key=None, timeout=60.0, retries=5, backoff=0.1, max_backoff=10.0, http=None,
                  sleep=time.sleep):
-        self.url = url.rstrip("/") + "/"
+        self.urls = [url.rstrip("/") + "/" for url in node_urls(urls)]
+        self.node = 0  # the node requests go to, the one that last answered
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
@@ -139,13 +160,21 @@ class Transport:
         self.headers = {"User-Agent": f"adamopt-client/{__version__} requests/{requests.__version__}"}
         if api_key:
             self.headers["Authorization"] = f"Bearer {api_key}"
-        # the proxies, certificates and verification requests takes from the environment, read once for the
-        # service (requests reads them again for every request: a fifth of its own cost per request)
-        self.settings = self.http.merge_environment_settings(self.url, {}, True, None, None)
-        self.settings.pop("stream", None)
+        # the proxies, certificates and verification requests takes from the environment, read once for each node
+        # (requests reads them again for every request: a fifth of its own cost per request)
+        self.node_settings = []
+        for url in self.urls:
+            settings = self.http.merge_environment_settings(url, {}, True, None, None)
+            settings.pop("stream", None)
+            self.node_settings.append(settings)
 
-    def absolute(self, path):
-        return urljoin(self.url, path)
+    @property
+    def url(self):
+        """The base URL of the node requests go to."""
+        return self.urls[self.node]
+
+    def absolute(self, path, node=None):
+        return urljoin(self.urls[self.node if node is None else node], path)
 
     def delay(self, attempt, answer_headers=None):
         """Exponential backoff with jitter, at least what the answer's Retry-After asks for."""
@@ -157,12 +186,13 @@ class Transport:
                 params=None, gone_ok=False, retries=None):
         """One call, retried on connection errors, timeouts, 429 and 503 with backoff (honouring Retry-After).
 
-        ``keyed`` sends an Idempotency-Key, the same on every attempt, so that a retry of a request the service
-        did carry out (its answer was lost) is answered again, not carried out again. ``gone_ok``: a 404 after a
-        retry means the first attempt did it (a DELETE). ``retries`` overrides the transport's. Returns an
-        :class:`Answer`; a status outside ``expect`` raises :class:`ProblemError`.
+        ``keyed`` sends an Idempotency-Key, made once for the call and the same on every attempt, on every node, so
+        that a retry of a request the service did carry out (its answer was lost) is answered again, not carried
+        out again. A connection error or a timeout moves on to the next node (at once while there is one this call
+        has not tried; back to a node it has tried after the backoff), 429 and 503 wait and ask the same node
+        again. ``gone_ok``: a 404 after a retry means an earlier attempt did it (a DELETE). ``retries`` overrides
+        the transport's. Returns an :class:`Answer`; a status outside ``expect`` raises :class:`ProblemError`.
         """
-        url = self.absolute(path)
         headers = dict(self.headers, Accept=f"{accept}, {PROBLEM}")
         if content_type is not None:
             headers["Content-Type"] = content_type
@@ -170,12 +200,14 @@ class Transport:
             headers["Idempotency-Key"] = str(uuid.uuid4())
         retries = self.retries if retries is None else retries
         attempt = 0
+        tried = {self.node}
         while True:
+            node = self.node
             try:
-                prepared = self.http.prepare_request(requests.Request(method, url, data=body, headers=headers,
-                                                                      params=params))
+                prepared = self.http.prepare_request(requests.Request(method, self.absolute(path, node), data=body,
+                                                                      headers=headers, params=params))
                 response = self.http.send(prepared, stream=True, timeout=self.timeout, allow_redirects=False,
-                                          **self.settings)
+                                          **self.node_settings[node])
                 status = response.status_code
                 if status in RETRY_STATUSES and attempt < retries:
                     wait = self.delay(attempt, response.headers)
@@ -187,7 +219,13 @@ class Transport:
             except (requests.ConnectionError, requests.Timeout):
                 if attempt >= retries:
                     raise
-                self.sleep(self.delay(attempt))
+                # the node is gone, or the request's fate on it is unknown: the next node, with the same key (a
+                # step the node had applied is answered by the next one from the session's backup, not applied
+                # again)
+                self.node = (node + 1) % len(self.urls)
+                if self.node in tried:
+                    self.sleep(self.delay(attempt))
+                tried.add(self.node)
                 attempt += 1
                 continue
             if status in expect or (gone_ok and attempt > 0 and status == 404):

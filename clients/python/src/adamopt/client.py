@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 
-from ._transport import JSON, OCTET, Transport
+from ._transport import JSON, OCTET, Transport, node_urls
 from .safetensors import pack, unpack
 
 __all__ = ["AdamService", "Session", "StepResult", "DEFAULT_URL"]
@@ -78,26 +78,40 @@ class AdamService:
     """A connection to the service at ``url`` (``$ADAM_URL``, else http://localhost:8080), with an API key
     (``$ADAM_KEY`` when not given) sent as ``Authorization: Bearer``.
 
+    ``url`` may name several nodes of one cluster (``adam.store=hazelcast``, where every node serves every
+    session): a list (``["http://a:8080", "http://b:8080"]``) or one string with commas, ``$ADAM_URL`` too. Requests
+    go to one node; when it cannot be reached (or the connection breaks, or its answer times out) the request goes
+    on to the next node, with the same ``Idempotency-Key``, and so do the requests after it. ``urls`` lists the
+    nodes, ``url`` is the one in use.
+
     ``transport``: ``"safetensors"`` (binary tensors, the fast path) or ``"json"``. Requests that fail on the way
     (a connection error, a timeout, ``429``, ``503``) are sent again up to ``retries`` times, after
-    ``backoff * 2**attempt`` seconds (at most ``max_backoff``, jittered; at least the answer's ``Retry-After``);
-    steps and creates carry an ``Idempotency-Key`` so that a retry is never applied twice. ``timeout`` is requests'
-    (seconds, or a ``(connect, read)`` pair). ``http`` is the ``requests.Session`` to use (proxies, certificates).
+    ``backoff * 2**attempt`` seconds (at most ``max_backoff``, jittered; at least the answer's ``Retry-After``; no
+    wait before a node not yet tried); steps and creates carry an ``Idempotency-Key`` so that a retry is never
+    applied twice. ``timeout`` is requests' (seconds, or a ``(connect, read)`` pair). ``http`` is the
+    ``requests.Session`` to use (proxies, certificates).
     """
 
     def __init__(self, url=None, api_key=None, *, transport="safetensors", timeout=60.0, retries=5, backoff=0.1,
                  max_backoff=10.0, http=None):
         if transport not in TRANSPORTS:
             raise ValueError(f"transport must be one of {TRANSPORTS}, not {transport!r}")
-        self.url = url or os.environ.get("ADAM_URL") or DEFAULT_URL
+        urls = node_urls(url or os.environ.get("ADAM_URL") or DEFAULT_URL)
         if api_key is None:
             api_key = os.environ.get("ADAM_KEY")
+        self.urls = tuple(urls)
         self.transport = transport
-        self._http = Transport(self.url, api_key, timeout=timeout, retries=retries, backoff=backoff,
+        self._http = Transport(urls, api_key, timeout=timeout, retries=retries, backoff=backoff,
                                max_backoff=max_backoff, http=http)
 
+    @property
+    def url(self):
+        """The URL of the node requests go to (as given): the only one, or the one that answered last."""
+        return self.urls[self._http.node]
+
     def __repr__(self):
-        return f"AdamService({self.url!r}, transport={self.transport!r})"
+        where = self.urls[0] if len(self.urls) == 1 else list(self.urls)
+        return f"AdamService({where!r}, transport={self.transport!r})"
 
     def __enter__(self):
         return self
@@ -211,6 +225,7 @@ class Session:
 
     @property
     def url(self):
+        """The session's URL on the node in use (on a cluster, every node's URL of it names the same session)."""
         return self.service._http.absolute(self._path)
 
     def __repr__(self):
