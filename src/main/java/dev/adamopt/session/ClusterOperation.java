@@ -58,7 +58,7 @@ final class ClusterOperation implements EntryProcessor<String, ClusterSession, O
 	final PersistedSession added;
 
 	/** The member this runs on: set by the store that made it, or by the serializer that read it. */
-	private transient ClusterMember member;
+	private final transient ClusterMember member;
 
 	ClusterOperation(Kind kind, boolean backup, SessionOperation<?> operation, Caller caller, long now,
 			long idleTimeout, PersistedSession added, ClusterMember member) {
@@ -96,11 +96,6 @@ final class ClusterOperation implements EntryProcessor<String, ClusterSession, O
 
 	static ClusterOperation expire(long now, long idleTimeout, ClusterMember member) {
 		return new ClusterOperation(Kind.EXPIRE, false, null, Caller.anyone(), now, idleTimeout, null, member);
-	}
-
-	ClusterOperation on(ClusterMember member) {
-		this.member = member;
-		return this;
 	}
 
 	@Override

@@ -3,7 +3,6 @@ package dev.adamopt.session;
 import java.io.Serializable;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -177,12 +176,12 @@ final class HazelcastSessionStore implements SessionStore {
 			return List.of();
 		}
 		long now = now();
-		Collection<Listed> listed = this.sessions.project(new ListedProjection(),
-				new Visible(caller.owner(), caller == Caller.anyone(), after, now, this.idleTimeout));
-		List<Listed> sorted = new ArrayList<>(listed);
+		Collection<Key> listed = this.sessions.project(new ListedProjection(),
+				new Visible(caller.owner(), after, now, this.idleTimeout));
+		List<Key> sorted = new ArrayList<>(listed);
 		sorted.sort(null);
 		List<T> page = new ArrayList<>(Math.min(limit, sorted.size()));
-		for (Listed session : sorted) {
+		for (Key session : sorted) {
 			if (page.size() == limit) {
 				break;
 			}
@@ -280,30 +279,21 @@ final class HazelcastSessionStore implements SessionStore {
 		return this.clock.millis();
 	}
 
-	/** A session's place in the listing: its key and owner. */
-	record Listed(Instant createdAt, String id) implements Comparable<Listed>, Serializable {
-
-		@Override
-		public int compareTo(Listed other) {
-			return new Key(this.createdAt, this.id).compareTo(new Key(other.createdAt, other.id));
-		}
-
-	}
-
 	/** What a listing needs of each session, computed where it lives. */
-	static final class ListedProjection implements Projection<Map.Entry<String, ClusterSession>, Listed> {
+	static final class ListedProjection implements Projection<Map.Entry<String, ClusterSession>, Key> {
 
 		@Override
-		public Listed transform(Map.Entry<String, ClusterSession> entry) {
-			Key key = entry.getValue().session.key();
-			return new Listed(key.createdAt(), key.id());
+		public Key transform(Map.Entry<String, ClusterSession> entry) {
+			return entry.getValue().session.key();
 		}
 
 	}
 
-	/** The sessions a caller may see after {@code after} that have not expired. */
-	record Visible(String owner, boolean anyone, Key after, long now, long idleTimeout)
-			implements Predicate<String, ClusterSession> {
+	/**
+	 * The sessions a caller may see after {@code after} that have not expired: {@code owner}'s ({@code null}: anyone's,
+	 * as {@link Caller#mayUse} has it).
+	 */
+	record Visible(String owner, Key after, long now, long idleTimeout) implements Predicate<String, ClusterSession> {
 
 		@Override
 		public boolean apply(Map.Entry<String, ClusterSession> entry) {
@@ -311,7 +301,7 @@ final class HazelcastSessionStore implements SessionStore {
 			if (copy == null || copy.expired(this.now, this.idleTimeout)) {
 				return false;
 			}
-			if (!this.anyone && !java.util.Objects.equals(this.owner, copy.session.owner())) {
+			if (this.owner != null && !this.owner.equals(copy.session.owner())) {
 				return false;
 			}
 			return this.after == null || copy.session.key().compareTo(this.after) > 0;
