@@ -73,11 +73,7 @@ public final class ClusterStepBenchmark {
 	}
 
 	private static TestCluster cluster(int backups) {
-		TestCluster cluster = new TestCluster(3, backups, index -> SessionCapacity.unlimited());
-		for (int i = 0; i < 3; i++) {
-			cluster.start();
-		}
-		return cluster;
+		return TestCluster.started(3, backups);
 	}
 
 	private static void run(int size, int rounds, List<String> names, List<SessionStore> stores,

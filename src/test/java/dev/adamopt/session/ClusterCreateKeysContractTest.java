@@ -26,10 +26,7 @@ class ClusterCreateKeysContractTest extends CreateKeysContract {
 
 	@BeforeAll
 	static void startCluster() {
-		cluster = new TestCluster(3, 1, index -> SessionCapacity.unlimited());
-		for (int i = 0; i < 3; i++) {
-			cluster.start();
-		}
+		cluster = TestCluster.started(3, 1);
 	}
 
 	@AfterAll

@@ -58,10 +58,7 @@ class ClusterFailoverTest {
 
 	@Test
 	void aMemberThatDiesMidTrainingShouldLoseNoStepAndDoubleNoneOfTenSessions() throws Exception {
-		this.cluster = new TestCluster(3, 1, index -> SessionCapacity.unlimited());
-		for (int i = 0; i < 3; i++) {
-			this.cluster.start();
-		}
+		this.cluster = TestCluster.started(3, 1);
 		trainThrough(() -> this.cluster.terminate(2));
 		assertThat(this.cluster.instance(0).getCluster().getMembers()).hasSize(2);
 	}

@@ -21,10 +21,7 @@ class HazelcastSessionStoreContractTest extends SessionStoreContract {
 
 	@BeforeAll
 	static void startCluster() {
-		cluster = new TestCluster(3, 1, index -> SessionCapacity.unlimited());
-		for (int i = 0; i < 3; i++) {
-			cluster.start();
-		}
+		cluster = TestCluster.started(3, 1);
 	}
 
 	@AfterAll

@@ -34,8 +34,7 @@ class HazelcastSessionStoreTest {
 
 	@Test
 	void aStepWithoutTheClientsKeyShouldAnswerAsAppliedNotAsAReplayAndLeaveTheSessionsKeysToTheClient() {
-		this.cluster = new TestCluster(1, 0, index -> SessionCapacity.unlimited());
-		this.cluster.start();
+		this.cluster = TestCluster.started(1, 0);
 		HazelcastSessionStore store = this.cluster.store(0, this.clock, Duration.ofHours(1));
 		store.add(held("s"));
 		StepResult first = store.apply("s", step(null)).orElseThrow();
@@ -58,8 +57,7 @@ class HazelcastSessionStoreTest {
 
 	@Test
 	void aMemberThatIsShutDownShouldAnswerClusterUnavailableSayingNothingWasChanged() {
-		this.cluster = new TestCluster(1, 0, index -> SessionCapacity.unlimited());
-		this.cluster.start();
+		this.cluster = TestCluster.started(1, 0);
 		HazelcastSessionStore store = this.cluster.store(0, this.clock, Duration.ofHours(1));
 		store.add(held("s"));
 		this.cluster.instance(0).shutdown();

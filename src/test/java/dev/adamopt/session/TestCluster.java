@@ -57,6 +57,15 @@ final class TestCluster implements AutoCloseable {
 		this.files = files;
 	}
 
+	/** {@code size} members with unlimited capacities, started. */
+	static TestCluster started(int size, int backupCount) {
+		TestCluster cluster = new TestCluster(size, backupCount, index -> SessionCapacity.unlimited());
+		for (int i = 0; i < size; i++) {
+			cluster.start();
+		}
+		return cluster;
+	}
+
 	/** Starts the next member and waits until it has joined the others. */
 	HazelcastInstance start() {
 		int index = this.instances.size();
