@@ -158,6 +158,13 @@ final class ClusterOperation implements EntryProcessor<String, ClusterSession, O
 		}
 		long version = copy.session.version();
 		Object result = this.operation.apply(copy.session);
+		if (this.operation instanceof SessionOperation.CloseIfMatch) {
+			// closed for its deletion: it leaves the map in the same operation, on the owner and its backups, so no
+			// member's death between closing and removing can leave a closed session behind
+			this.member.release(copy, !this.backup);
+			entry.setValue(null);
+			return this.backup ? null : new Answer(result);
+		}
 		if (this.kind == Kind.APPLY) {
 			copy.lastUsed = this.now;
 			// marks the entry changed, so that the backups run getBackupProcessor(): the same change, or the use

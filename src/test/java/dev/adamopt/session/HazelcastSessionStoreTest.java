@@ -56,6 +56,24 @@ class HazelcastSessionStoreTest {
 	}
 
 	@Test
+	void aSessionClosedForItsDeletionShouldLeaveEveryMemberInThatOneOperation() {
+		this.cluster = TestCluster.started(2, 1);
+		HazelcastSessionStore store = this.cluster.store(0, this.clock, Duration.ofHours(1));
+		store.add(held("s"));
+		// the owner's copy and the backup's, each counted on its member
+		assertThat(this.cluster.member(0).capacity.budget().used()).isPositive();
+		assertThat(this.cluster.member(1).capacity.budget().used()).isPositive();
+		assertThat(store.apply("s", new SessionOperation.CloseIfMatch(null))).contains(true);
+		assertThat(store.size()).isZero();
+		assertThat(this.cluster.instance(0).getMap(HazelcastSessionStore.MAP).size()).isZero();
+		// what the service does next finds nothing left to remove
+		assertThat(store.remove("s")).isFalse();
+		// and no member's copy is left: the owner's and the backup's memory were given back
+		assertThat(this.cluster.member(0).capacity.budget().used()).isZero();
+		assertThat(this.cluster.member(1).capacity.budget().used()).isZero();
+	}
+
+	@Test
 	void aMemberThatIsShutDownShouldAnswerClusterUnavailableSayingNothingWasChanged() {
 		this.cluster = TestCluster.started(1, 0);
 		HazelcastSessionStore store = this.cluster.store(0, this.clock, Duration.ofHours(1));
