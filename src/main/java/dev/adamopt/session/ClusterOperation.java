@@ -82,12 +82,10 @@ final class ClusterOperation implements EntryProcessor<String, ClusterSession, O
 		return new ClusterOperation(Kind.LOOK, false, operation, caller, now, idleTimeout, null, member);
 	}
 
-	static ClusterOperation add(PersistedSession session, long now, long idleTimeout, ClusterMember member) {
-		return new ClusterOperation(Kind.ADD, false, null, Caller.anyone(), now, idleTimeout, session, member);
-	}
-
-	static ClusterOperation restore(PersistedSession session, long now, long idleTimeout, ClusterMember member) {
-		return new ClusterOperation(Kind.RESTORE, false, null, Caller.anyone(), now, idleTimeout, session, member);
+	/** Adds ({@link Kind#ADD}) or puts back ({@link Kind#RESTORE}) a session as its file holds it. */
+	static ClusterOperation adding(Kind kind, PersistedSession session, long now, long idleTimeout,
+			ClusterMember member) {
+		return new ClusterOperation(kind, false, null, Caller.anyone(), now, idleTimeout, session, member);
 	}
 
 	static ClusterOperation remove(long now, long idleTimeout, ClusterMember member) {

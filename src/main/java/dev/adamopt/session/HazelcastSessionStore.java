@@ -96,11 +96,7 @@ final class HazelcastSessionStore implements SessionStore {
 
 	@Override
 	public void add(OptimizerSession session) {
-		PersistedSession saved = session.persisted();
-		// the owner makes its own copy and admits it under its limits: this one gives its memory and place back
-		session.capacity().release(session);
-		Object added = call(session.id(), ClusterOperation.add(saved, now(), this.idleTimeout, this.member));
-		if (!Boolean.TRUE.equals(added)) {
+		if (!Boolean.TRUE.equals(send(session, ClusterOperation.Kind.ADD))) {
 			throw CaffeineSessionStore.alreadyThere(session.id());
 		}
 	}
@@ -111,9 +107,17 @@ final class HazelcastSessionStore implements SessionStore {
 	 */
 	@Override
 	public void restore(OptimizerSession session) {
+		send(session, ClusterOperation.Kind.RESTORE);
+	}
+
+	/**
+	 * Sends a session built on this member to the member that owns it ({@code ADD} or {@code RESTORE}): the owner
+	 * makes its own copy and admits it under its limits, so this one gives its memory and place back.
+	 */
+	private Object send(OptimizerSession session, ClusterOperation.Kind kind) {
 		PersistedSession saved = session.persisted();
 		session.capacity().release(session);
-		call(session.id(), ClusterOperation.restore(saved, now(), this.idleTimeout, this.member));
+		return call(session.id(), ClusterOperation.adding(kind, saved, now(), this.idleTimeout, this.member));
 	}
 
 	@Override
@@ -123,9 +127,7 @@ final class HazelcastSessionStore implements SessionStore {
 
 	@Override
 	public <T> Optional<T> apply(String id, Caller caller, SessionOperation<T> action) {
-		SessionOperation<T> guarded = guarded(action);
-		Object answer = call(id, ClusterOperation.apply(guarded, caller, now(), this.idleTimeout, this.member));
-		return Optional.ofNullable(answer).map(a -> unguarded(action, ((ClusterOperation.Answer) a).result()));
+		return result(call(id, ClusterOperation.apply(guarded(action), caller, now(), this.idleTimeout, this.member)));
 	}
 
 	/**
@@ -133,10 +135,14 @@ final class HazelcastSessionStore implements SessionStore {
 	 * must change nothing).
 	 */
 	<T> Optional<T> look(String id, Caller caller, SessionOperation<T> action) {
-		Object answer = call(id, ClusterOperation.look(action, caller, now(), this.idleTimeout, this.member));
-		@SuppressWarnings("unchecked")
-		Optional<T> result = Optional.ofNullable(answer).map(a -> (T) ((ClusterOperation.Answer) a).result());
-		return result;
+		return result(call(id, ClusterOperation.look(action, caller, now(), this.idleTimeout, this.member)));
+	}
+
+	/** An operation's result, from its answer ({@code null}: the caller has no such session). */
+	@SuppressWarnings("unchecked")
+	private static <T> Optional<T> result(Object answer) {
+		return (answer != null) ? Optional.ofNullable((T) ((ClusterOperation.Answer) answer).result())
+				: Optional.empty();
 	}
 
 	/** A step without the client's key gets one of the store's own, so that sending it again cannot apply it twice. */
@@ -148,16 +154,6 @@ final class HazelcastSessionStore implements SessionStore {
 					guard, step.ifMatch(), step.now());
 		}
 		return action;
-	}
-
-	/** The result as the client's operation gives it: a step answered again under the store's own key is its answer. */
-	@SuppressWarnings("unchecked")
-	private static <T> T unguarded(SessionOperation<T> action, Object result) {
-		if (action instanceof SessionOperation.Step step && step.key() == null && result instanceof StepResult r
-				&& r.replayed()) {
-			return (T) new StepResult(r.step(), r.parameters(), r.version(), false, r.statistics());
-		}
-		return (T) result;
 	}
 
 	@Override
@@ -185,13 +181,10 @@ final class HazelcastSessionStore implements SessionStore {
 			if (page.size() == limit) {
 				break;
 			}
-			Object answer = call(session.id(),
-					ClusterOperation.look(action, caller, now, this.idleTimeout, this.member));
-			if (answer != null) {
-				@SuppressWarnings("unchecked")
-				T result = (T) ((ClusterOperation.Answer) answer).result();
-				page.add(result);
-			}
+			// gone since it was listed: passed over
+			HazelcastSessionStore.<T>result(
+					call(session.id(), ClusterOperation.look(action, caller, now, this.idleTimeout, this.member)))
+				.ifPresent(page::add);
 		}
 		return page;
 	}
@@ -203,7 +196,6 @@ final class HazelcastSessionStore implements SessionStore {
 	 */
 	@Override
 	public void forEach(Consumer<OptimizerSession> action) {
-		expireIdle();
 		Set<String> owned = this.sessions.localKeySet();
 		long now = now();
 		for (String id : owned) {

@@ -621,7 +621,9 @@ public final class OptimizerSession {
 					answer.put(state.name, state.heldParameter());
 				}
 			}
-			return new StepResult(latest.step, answer, this.version, true, latest.statistics);
+			// a store's guard is not the client's key: to the client its step was applied once, not answered again
+			return new StepResult(latest.step, answer, this.version, !IdempotencyKey.isGuard(latest.key),
+					latest.statistics);
 		}
 		long hash = key.hash();
 		for (int i = Math.max(0, this.olderCount - OLDER_KEYS); i < this.olderCount; i++) {
