@@ -126,9 +126,7 @@ final class SessionCapacity {
 	 * move to this node): counted in this memory budget (not in the number of sessions), but never refused.
 	 */
 	SessionCapacity replicas() {
-		MemoryBudget unchecked = this.budget.unchecked();
-		return new SessionCapacity(unchecked, Integer.MAX_VALUE, Integer.MAX_VALUE, this.historySize,
-				KeyQuotas.none(unchecked));
+		return unchecked(Integer.MAX_VALUE);
 	}
 
 	/**
@@ -137,8 +135,13 @@ final class SessionCapacity {
 	 * nor its memory refuses it; the owner does, under its own limits.
 	 */
 	SessionCapacity forwarded() {
+		return unchecked(this.maxTensorsPerSession);
+	}
+
+	/** A capacity counted in this one's memory that refuses no session and no memory, only more tensors than given. */
+	private SessionCapacity unchecked(int maxTensorsPerSession) {
 		MemoryBudget unchecked = this.budget.unchecked();
-		return new SessionCapacity(unchecked, Integer.MAX_VALUE, this.maxTensorsPerSession, this.historySize,
+		return new SessionCapacity(unchecked, Integer.MAX_VALUE, maxTensorsPerSession, this.historySize,
 				KeyQuotas.none(unchecked));
 	}
 
