@@ -210,6 +210,17 @@ export class SurfacePlot {
     }
   }
 
+  /** A disc of radius 5 at (px, py), filled and outlined. */
+  disc(context, px, py, fill, outline, lineWidth) {
+    context.fillStyle = fill;
+    context.strokeStyle = outline;
+    context.lineWidth = lineWidth;
+    context.beginPath();
+    context.arc(px, py, 5, 0, 2 * Math.PI);
+    context.fill();
+    context.stroke();
+  }
+
   cross(context, px, py, r) {
     context.beginPath();
     context.moveTo(px - r, py - r);
@@ -262,13 +273,7 @@ export class SurfacePlot {
     for (const {color, pixels} of this.drawn) {
       if (pixels.length > 1) {
         const [px, py] = pixels[pixels.length - 1];
-        context.fillStyle = color;
-        context.strokeStyle = '#fff';
-        context.lineWidth = 1.5;
-        context.beginPath();
-        context.arc(px, py, 5, 0, 2 * Math.PI);
-        context.fill();
-        context.stroke();
+        this.disc(context, px, py, color, '#fff', 1.5);
       }
     }
     for (const minimum of this.objective.minima) {
@@ -281,13 +286,7 @@ export class SurfacePlot {
       this.cross(context, px, py, 5);
     }
     const [sx, sy] = this.toPixel(start);
-    context.fillStyle = '#fff';
-    context.strokeStyle = '#000';
-    context.lineWidth = 2;
-    context.beginPath();
-    context.arc(sx, sy, 5, 0, 2 * Math.PI);
-    context.fill();
-    context.stroke();
+    this.disc(context, sx, sy, '#fff', '#000', 2);
     context.restore();
   }
 }
