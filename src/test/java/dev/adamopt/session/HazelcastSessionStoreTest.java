@@ -56,6 +56,20 @@ class HazelcastSessionStoreTest {
 	}
 
 	@Test
+	void aStepSentAgainUnderItsGuardShouldBeAnsweredAsTheStepItWasNotAppliedTwiceNorCalledAReplay() {
+		this.cluster = TestCluster.started(1, 0);
+		HazelcastSessionStore store = this.cluster.store(0, this.clock, Duration.ofHours(1));
+		store.add(held("s"));
+		// what the store sends again after a member's departure: the same step under the same guard
+		SessionOperation.Step guarded = step(IdempotencyKey.guard());
+		StepResult first = store.apply("s", guarded).orElseThrow();
+		StepResult again = store.apply("s", guarded).orElseThrow();
+		assertThat(again.step()).isEqualTo(first.step()).isEqualTo(1);
+		assertThat(again.replayed()).as("to the client its step was applied once").isFalse();
+		assertThat(store.apply("s", new SessionOperation.Snapshot()).orElseThrow().step()).isEqualTo(1);
+	}
+
+	@Test
 	void aSessionClosedForItsDeletionShouldLeaveEveryMemberInThatOneOperation() {
 		this.cluster = TestCluster.started(2, 1);
 		HazelcastSessionStore store = this.cluster.store(0, this.clock, Duration.ofHours(1));
